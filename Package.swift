@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-caffe2",
+    products: [
+        .library(name: "Caffe2", targets: ["Caffe2"]),
+        .executable(name: "caffe2", targets: ["caffe2"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics.git", from: "1.0.0"),
+    ],
+    targets: [
+        // libprotobuf-c from the system (Debian: libprotobuf-c-dev).
+        .systemLibrary(
+            name: "CProtobufC",
+            pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]
+        ),
+        // protoc-c output for Protos/caffe2.proto; regenerate with Scripts/generate-protos.sh.
+        .target(name: "CCaffe2Proto", dependencies: ["CProtobufC"]),
+        .target(
+            name: "Caffe2",
+            dependencies: [
+                "CCaffe2Proto",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]
+        ),
+        .executableTarget(
+            name: "caffe2",
+            dependencies: [
+                "Caffe2",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "Caffe2Tests", dependencies: ["Caffe2"]),
+    ]
+)
