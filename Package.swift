@@ -18,12 +18,19 @@ let package = Package(
             pkgConfig: "libprotobuf-c",
             providers: [.apt(["libprotobuf-c-dev"])]
         ),
+        // OpenBLAS from the system (Debian: libopenblas-dev) for matrix products.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         // protoc-c output for Protos/caffe2.proto; regenerate with Scripts/generate-protos.sh.
         .target(name: "CCaffe2Proto", dependencies: ["CProtobufC"]),
         .target(
             name: "Caffe2",
             dependencies: [
                 "CCaffe2Proto",
+                "COpenBLAS",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),

@@ -1,0 +1,52 @@
+import Dispatch
+import Foundation
+
+/// Carries a non-Sendable value into `concurrentPerform`; the caller
+/// guarantees the chunks touch disjoint memory.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+}
+
+/// Splitting element-wise work across the machine's cores.
+public enum Parallel {
+    /// Worker threads used for large kernels (the machine's active cores).
+    public static let threadCount: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 64))
+
+    /// Elements per thread below which a kernel stays on the calling thread.
+    /// Below about 2.5e5 floats the thread hand-off costs more than it saves.
+    public static let minElementsPerThread = 131_072
+
+    /// Runs `body` over contiguous chunks of `0..<n`, one chunk per thread
+    /// when `n` is large enough, else once over the whole range on this thread.
+    /// Chunk boundaries are multiples of 64 elements.
+    @inline(__always)
+    public static func forChunks(_ n: Int, minPerThread: Int = minElementsPerThread, _ body: (Range<Int>) -> Void) {
+        let threads = min(threadCount, n / max(minPerThread, 1))
+        if threads <= 1 {
+            body(0..<n)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(value: body)
+            DispatchQueue.concurrentPerform(iterations: threads) { c in
+                let lo = c == 0 ? 0 : (n * c / threads) & ~63
+                let hi = c == threads - 1 ? n : (n * (c + 1) / threads) & ~63
+                if lo < hi { box.value(lo..<hi) }
+            }
+        }
+    }
+
+    /// Runs `body(i)` for `i` in `0..<count` on up to `threadCount` threads
+    /// (for coarse work items such as images of a batch or GEMM panels).
+    @inline(__always)
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 1 || threadCount == 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(value: body)
+            DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+        }
+    }
+}
