@@ -41,6 +41,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "Caffe2Tests", dependencies: ["Caffe2"]),
+        // Test data under Tests/Caffe2Tests/Data is read by path from the package root.
+        .testTarget(name: "Caffe2Tests", dependencies: ["Caffe2"], exclude: ["Data"]),
     ]
 )

@@ -4,13 +4,15 @@
 /// the duration of the run. Not retaining it is what lets an in-place
 /// operator (`X -> X`) write into the very same memory it reads.
 public struct TensorView {
-    /// The input's blob name.
-    public let name: String
+    // The blob outlives every view (views exist only during a run), so no reference count.
+    @usableFromInline unowned(unsafe) let blob: Blob
     public let dims: [Int64]
     public let dataType: DataType
     public let count: Int
     @usableFromInline let raw: UnsafeMutableRawPointer
-    let tensor: Tensor?
+
+    /// The input's blob name.
+    public var name: String { blob.name }
 
     /// Dims as `Int`.
     public var shape: [Int] { dims.map { Int($0) } }
@@ -55,20 +57,20 @@ public struct TensorView {
 
     /// Product of dims `[axis, rank)`.
     public func sizeFromDim(_ axis: Int) -> Int { dims[axis...].reduce(1) { $0 * Int($1) } }
-
-    /// The owned tensor value (shares storage; for ops that pass data through).
-    public var value: Tensor { tensor! }
 }
 
 /// A writable view of an output tensor during one operator run.
 public struct MutableTensorView {
-    public let name: String
+    @usableFromInline unowned(unsafe) let blob: Blob
     public let dims: [Int64]
     public let dataType: DataType
     public let count: Int
     @usableFromInline let raw: UnsafeMutableRawPointer
 
     public var shape: [Int] { dims.map { Int($0) } }
+
+    /// The output's blob name.
+    public var name: String { blob.name }
 
     /// The elements as `T` (the type was fixed when the output was requested).
     @inlinable
@@ -114,7 +116,7 @@ public final class OperatorContext {
     /// The workspace the op is bound to.
     public unowned let workspace: Workspace
     /// Storage replaced during this run, kept alive until the run ends so input views stay valid.
-    private var retired: [TensorStorage] = []
+    @exclusivity(unchecked) private var retired: [TensorStorage] = []
 
     init(def: OperatorDef, index: Int?, inputs: [Blob], outputs: [Blob], workspace: Workspace) {
         self.def = def
@@ -136,21 +138,25 @@ public final class OperatorContext {
     public func isInPlace(input i: Int, output o: Int) -> Bool { inputBlobs[i] === outputBlobs[o] }
 
     /// A view of input `i`; throws if the blob holds no tensor.
+    @inline(__always)
     public func input(_ i: Int) throws -> TensorView {
         let b = inputBlobs[i]
-        guard let t = b.tensor else {
-            throw Caffe2Error(.missingBlob, "input \(i) ('\(b.name)') holds no tensor", blob: b.name)
-        }
+        guard b.hasTensor else { throw emptyInput(i) }
+        let slot = b.slot
         return TensorView(
-            name: b.name, dims: t.dims, dataType: t.dataType, count: t.count, raw: t.storage.bytes, tensor: nil)
+            blob: b, dims: slot.pointee.dims, dataType: slot.pointee.dataType, count: slot.pointee.count,
+            raw: slot.pointee.storage.bytes)
+    }
+
+    @inline(never)
+    private func emptyInput(_ i: Int) -> Caffe2Error {
+        let b = inputBlobs[i]
+        return Caffe2Error(.missingBlob, "input \(i) ('\(b.name)') holds no tensor", blob: b.name)
     }
 
     /// The tensor value of input `i` (retains its storage; use for pass-through ops).
     public func inputTensor(_ i: Int) throws -> Tensor {
-        let b = inputBlobs[i]
-        guard let t = b.tensor else {
-            throw Caffe2Error(.missingBlob, "input \(i) ('\(b.name)') holds no tensor", blob: b.name)
-        }
+        guard let t = inputBlobs[i].tensor else { throw emptyInput(i) }
         return t
     }
 
@@ -162,21 +168,36 @@ public final class OperatorContext {
     /// The previous contents are not preserved unless the storage is reused
     /// in place (same blob as an input of the same size): kernels must write
     /// every element.
+    @inline(__always)
     public func output(_ i: Int, dims: [Int64], type: DataType) throws -> MutableTensorView {
         let b = outputBlobs[i]
+        let slot = b.slot
+        // Fast path: the blob already holds an unshared tensor of exactly this shape and type.
+        if b.hasTensor, slot.pointee.dataType == type, type != .string, slot.pointee.dims == dims,
+            isKnownUniquelyReferenced(&slot.pointee.storage)
+        {
+            return MutableTensorView(
+                blob: b, dims: dims, dataType: type, count: slot.pointee.count, raw: slot.pointee.storage.bytes)
+        }
+        return try reshapeOutput(i, dims: dims, type: type)
+    }
+
+    @inline(never)
+    private func reshapeOutput(_ i: Int, dims: [Int64], type: DataType) throws -> MutableTensorView {
+        let b = outputBlobs[i]
+        let slot = b.slot
         let n = try Tensor.elementCount(dims)
         let esize = try Tensor.checkedType(type)
         let bytes = n * esize
-        if b.tensor != nil, type != .string, b.tensor!.storage.byteCount == bytes, b.tensor!.dataType != .string,
-            isKnownUniquelyReferenced(&b.tensor!.storage)
+        if b.hasTensor, type != .string, slot.pointee.dataType != .string, slot.pointee.storage.byteCount == bytes,
+            isKnownUniquelyReferenced(&slot.pointee.storage)
         {
-            b.tensor!.setShape(dims, type: type, count: n)
+            slot.pointee.setShape(dims, type: type, count: n)
         } else {
-            if let old = b.tensor { retired.append(old.storage) }
+            if b.hasTensor { retired.append(slot.pointee.storage) }
             b.tensor = try Tensor.uninitialized(dims: dims, dataType: type)
         }
-        let t = b.tensor!
-        return MutableTensorView(name: b.name, dims: dims, dataType: type, count: n, raw: t.storage.bytes)
+        return MutableTensorView(blob: b, dims: dims, dataType: type, count: n, raw: slot.pointee.storage.bytes)
     }
 
     /// Output `i` shaped like the view `like`, of the same type unless given.
@@ -187,7 +208,7 @@ public final class OperatorContext {
     /// Stores a tensor value as output `i` (sharing storage; copy-on-write protects both sides).
     public func setOutput(_ i: Int, _ tensor: Tensor) {
         let b = outputBlobs[i]
-        if let old = b.tensor { retired.append(old.storage) }
+        if b.hasTensor { retired.append(b.slot.pointee.storage) }
         b.tensor = tensor
     }
 

@@ -169,6 +169,9 @@ public struct Tensor: Sendable {
         self.init(dims: dims, dataType: .string, count: n, storage: TensorStorage(strings: strings))
     }
 
+    /// The content of an empty blob (never visible through the public API).
+    static let placeholder = Tensor(dims: [0], dataType: .float, count: 0, storage: TensorStorage(uninitializedByteCount: 0))
+
     /// The dimensions as `Int`.
     public var shape: [Int] { dims.map { Int($0) } }
 

@@ -8,12 +8,37 @@ import Foundation
 public final class Blob: @unchecked Sendable {
     /// The blob's name in its workspace.
     public let name: String
+    /// The content when `hasTensor`, a shared empty tensor otherwise. A
+    /// pointer to a non-optional tensor, so the per-operator hot path reads
+    /// single fields without copying the tensor or paying a dynamic
+    /// exclusivity check.
+    @usableFromInline let slot: UnsafeMutablePointer<Tensor>
+    @exclusivity(unchecked) @usableFromInline var hasTensor: Bool
+
     /// The content; `nil` for a blob that was created but never written.
-    public var tensor: Tensor?
+    public var tensor: Tensor? {
+        get { hasTensor ? slot.pointee : nil }
+        set {
+            if let t = newValue {
+                slot.pointee = t
+                hasTensor = true
+            } else {
+                slot.pointee = Tensor.placeholder
+                hasTensor = false
+            }
+        }
+    }
 
     init(name: String, tensor: Tensor? = nil) {
         self.name = name
-        self.tensor = tensor
+        slot = .allocate(capacity: 1)
+        slot.initialize(to: tensor ?? Tensor.placeholder)
+        hasTensor = tensor != nil
+    }
+
+    deinit {
+        slot.deinitialize(count: 1)
+        slot.deallocate()
     }
 }
 

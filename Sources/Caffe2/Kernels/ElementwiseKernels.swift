@@ -5,77 +5,102 @@
 // vectoriser's runtime overlap check would otherwise send an exactly aliased
 // call down the scalar fallback.
 
-/// `y[i] = f(x[i])` for `i` in `0..<n`, split across cores above the threshold.
+/// `y[i] = f(x[i])` for `i` in `0..<n`, on the calling thread; `y` may be `x`.
+///
+/// Call it from a concrete (non-generic) function with a closure literal, so
+/// the loop is specialised and vectorised; to use several cores, split the
+/// range with ``Parallel/forChunks(_:minPerThread:_:)`` around calls to that
+/// concrete function (a closure captured across threads is not vectorised).
 @inline(__always)
 public func mapUnary<T>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, _ f: (T) -> T) {
     if x == UnsafePointer(y) {
-        Parallel.forChunks(n) { r in
-            let p = y + r.lowerBound
-            for i in 0..<r.count { p[i] = f(p[i]) }
-        }
+        for i in 0..<n { y[i] = f(y[i]) }
     } else {
-        Parallel.forChunks(n) { r in
-            let xp = x + r.lowerBound
-            let yp = y + r.lowerBound
-            for i in 0..<r.count { yp[i] = f(xp[i]) }
-        }
+        for i in 0..<n { y[i] = f(x[i]) }
     }
 }
 
-/// `z[i] = f(a[i], b[i])`; `z` may be the same buffer as `a` or `b`.
+/// `z[i] = f(a[i], b[i])` on the calling thread; `z` may be the same buffer as `a` or `b`.
+/// Same usage rules as ``mapUnary(_:_:_:_:)``.
 @inline(__always)
 public func mapBinary<T>(
     _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>, _ n: Int, _ f: (T, T) -> T
 ) {
     let zc = UnsafePointer(z)
     if zc == a {
-        Parallel.forChunks(n) { r in
-            let zp = z + r.lowerBound
-            let bp = b + r.lowerBound
-            for i in 0..<r.count { zp[i] = f(zp[i], bp[i]) }
-        }
+        for i in 0..<n { z[i] = f(z[i], b[i]) }
     } else if zc == b {
-        Parallel.forChunks(n) { r in
-            let zp = z + r.lowerBound
-            let ap = a + r.lowerBound
-            for i in 0..<r.count { zp[i] = f(ap[i], zp[i]) }
-        }
+        for i in 0..<n { z[i] = f(a[i], z[i]) }
     } else {
-        Parallel.forChunks(n) { r in
-            let ap = a + r.lowerBound
-            let bp = b + r.lowerBound
-            let zp = z + r.lowerBound
-            for i in 0..<r.count { zp[i] = f(ap[i], bp[i]) }
-        }
+        for i in 0..<n { z[i] = f(a[i], b[i]) }
     }
+}
+
+/// Runs a unary chunk kernel over `0..<n` split across cores above the threshold.
+@inline(__always)
+func parallelUnary<T>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int,
+    _ kernel: (UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void
+) {
+    Parallel.forChunks(n) { r in kernel(x + r.lowerBound, y + r.lowerBound, r.count) }
+}
+
+/// Runs a binary chunk kernel over `0..<n` split across cores above the threshold.
+@inline(__always)
+func parallelBinary<T>(
+    _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>, _ n: Int,
+    _ kernel: (UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void
+) {
+    Parallel.forChunks(n) { r in kernel(a + r.lowerBound, b + r.lowerBound, z + r.lowerBound, r.count) }
 }
 
 // MARK: Reciprocal
 
-/// `y = 1 / x` over float32 (IEEE: 1/±0 = ±inf, NaN stays NaN); `y` may be `x`.
 @inline(never)
-public func reciprocal(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+func reciprocalLoop(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     mapUnary(x, y, n) { 1 / $0 }
+}
+
+@inline(never)
+func reciprocalLoop(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+    mapUnary(x, y, n) { 1 / $0 }
+}
+
+@inline(never)
+func reciprocalGradientLoop(
+    _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int
+) {
+    mapBinary(y, dy, dx, n) { y, dy in -dy * y * y }
+}
+
+@inline(never)
+func reciprocalGradientLoop(
+    _ y: UnsafePointer<Double>, _ dy: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, _ n: Int
+) {
+    mapBinary(y, dy, dx, n) { y, dy in -dy * y * y }
+}
+
+/// `y = 1 / x` over float32 (IEEE: 1/±0 = ±inf, NaN stays NaN); `y` may be `x`.
+/// Vectorised; split across cores above ``Parallel/minElementsPerThread`` per thread.
+public func reciprocal(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+    parallelUnary(x, y, n, reciprocalLoop)
 }
 
 /// `y = 1 / x` over float64; `y` may be `x`.
-@inline(never)
 public func reciprocal(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int) {
-    mapUnary(x, y, n) { 1 / $0 }
+    parallelUnary(x, y, n, reciprocalLoop)
 }
 
 /// `dx = -dy * y * y` over float32 in one pass; `dx` may be `dy` (or `y`).
-@inline(never)
 public func reciprocalGradient(
     _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count n: Int
 ) {
-    mapBinary(y, dy, dx, n) { y, dy in -dy * y * y }
+    parallelBinary(y, dy, dx, n, reciprocalGradientLoop)
 }
 
 /// `dx = -dy * y * y` over float64 in one pass; `dx` may be `dy` (or `y`).
-@inline(never)
 public func reciprocalGradient(
     _ y: UnsafePointer<Double>, _ dy: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, count n: Int
 ) {
-    mapBinary(y, dy, dx, n) { y, dy in -dy * y * y }
+    parallelBinary(y, dy, dx, n, reciprocalGradientLoop)
 }

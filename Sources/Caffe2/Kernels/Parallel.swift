@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Carries a non-Sendable value into `concurrentPerform`; the caller
 /// guarantees the chunks touch disjoint memory.
@@ -9,8 +10,23 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 
 /// Splitting element-wise work across the machine's cores.
 public enum Parallel {
-    /// Worker threads used for large kernels (the machine's active cores).
-    public static let threadCount: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 64))
+    /// The machine's active cores (at most 64).
+    public static let availableCores: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 64))
+
+    private static let limit = Atomic<Int>(0)
+
+    /// Worker threads used for large kernels: the machine's active cores, or
+    /// fewer after ``setThreadLimit(_:)``.
+    public static var threadCount: Int {
+        let l = limit.load(ordering: .relaxed)
+        return l > 0 ? min(l, availableCores) : availableCores
+    }
+
+    /// Caps the threads kernels use (`nil` restores the default); `1` keeps
+    /// every kernel on the calling thread. Process-wide.
+    public static func setThreadLimit(_ n: Int?) {
+        limit.store(max(n ?? 0, 0), ordering: .relaxed)
+    }
 
     /// Elements per thread below which a kernel stays on the calling thread.
     /// Below about 2.5e5 floats the thread hand-off costs more than it saves.

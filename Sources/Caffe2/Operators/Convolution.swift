@@ -1,4 +1,832 @@
-/// Operator family being written (issue 5); its definitions land in this file.
+/// Convolution: Conv (and its Conv1D/Conv2D/Conv3D aliases), ConvTranspose
+/// and their gradients. Kernels unfold images with ``im2col(_:_:_:channels:)``
+/// and multiply with ``GEMM``; 1×1 stride-1 unpadded convolutions skip the
+/// unfolding. NHWC tensors are transposed to NCHW around the same kernels.
 enum ConvolutionOperators {
-    static let definitions: [OperatorDefinition] = []
+    static let definitions: [OperatorDefinition] =
+        ["Conv", "Conv1D", "Conv2D", "Conv3D"].flatMap { [conv($0), convGradient($0 + "Gradient")] }
+        + [convTranspose, convTransposeGradient]
+
+    // MARK: Schemas
+
+    static func conv(_ type: String) -> OperatorDefinition {
+        OperatorDefinition(
+            schema: OperatorSchema(type)
+                .numInputs(2, 3).numOutputs(1)
+                .tensorInference("TensorInferenceForConv") { def, inputs in
+                    guard inputs.count >= 2 else { throw inferenceInputError(def, 1) }
+                    guard let m = inputs[1].dims.first else {
+                        throw Caffe2Error(.shape, "\(def.type): the filter has no dims", opType: def.type)
+                    }
+                    return [try ConvPoolArgs.inferImageOutput(def, inputs) { _ in Int(m) }]
+                }
+                .types([.float])
+                .doc(
+                    """
+                    Convolution (cross-correlation) of `X` with `filter`, plus an optional bias: \
+                    `Y[n, m, p] = b[m] + Σ_{j<C/G} Σ_k W[m, j, k] · X[n, g·C/G + j, p·stride − pad_head + k·dilation]` \
+                    with `g = m / (M/G)` and zero padding. NCHW: X `[N, C, spatial...]`, filter `[M, C/G, k...]`, Y \
+                    `[N, M, out...]`; NHWC: X `[N, spatial..., C]`, filter `[M, k..., C/G]`, Y `[N, out..., M]`. 1 to 3 \
+                    spatial dims. Output size per dim: `(in + pad_head + pad_tail − (dilation·(kernel−1)+1)) / stride + 1` \
+                    (or per `legacy_pad`). The kernel size must be given (`kernel`, `kernels` or `kernel_h`/`kernel_w`).
+                    """
+                )
+                .arg("kernel", "(int) Kernel size in every spatial dim (sets 2 dims); or `kernels` (ints) / `kernel_h`, `kernel_w`.")
+                .arg("stride", "(int, default 1) Or `strides` (ints) / `stride_h`, `stride_w`.")
+                .arg("pad", "(int, default 0) Or `pads` (ints, all heads then all tails: `[t, l, b, r]`) / `pad_t`, `pad_l`, `pad_b`, `pad_r`.")
+                .arg("dilation", "(int, default 1) Or `dilations` (ints) / `dilation_h`, `dilation_w`.")
+                .arg("group", "(int, default 1) Number of channel groups.")
+                .arg("order", "(string, default \"NCHW\") \"NCHW\" or \"NHWC\".")
+                .arg("legacy_pad", "(int, default 0) 1 VALID, 2 SAME: pads computed from the input size.")
+                .arg("no_gradient_to_input", "(int, default 0) The gradient skips dX.")
+                .arg("shared_buffer", "(int, default 0) Performance hint; ignored.")
+                .input(0, "X", "Input image batch.")
+                .input(1, "filter", "Filter `[M, C/G, k...]` (NCHW) or `[M, k..., C/G]` (NHWC).")
+                .input(2, "bias", "Optional 1-D bias of M elements.")
+                .output(0, "Y", "Output image batch with M channels."),
+            kernels: [
+                OperatorKernel { def, args in
+                    let cp = try ConvPoolArgs(args, opType: def.type)
+                    let scratch = ScratchPool()
+                    return { ctx in try runConv(ctx, cp, scratch, opType: def.type) }
+                }
+            ],
+            gradient: .make { g in
+                let args = try Arguments(g.def)
+                let skipInput = try args.single("no_gradient_to_input", default: 0) != 0
+                let inputs = [try g.I(0), try g.I(1), try g.GO(0)]
+                let type = g.def.type + "Gradient"
+                if g.def.input.count == 3 {
+                    let outputs = skipInput ? [try g.GI(1), try g.GI(2)] : [try g.GI(1), try g.GI(2), try g.GI(0)]
+                    return g.singleGradientDef(type, inputs: inputs, outputs: outputs)
+                }
+                let outputs = skipInput ? [try g.GI(1)] : [try g.GI(1), try g.GI(0)]
+                return g.singleGradientDef(
+                    type, inputs: inputs, outputs: outputs, args: [Argument(name: "no_bias", int: 1)])
+            })
+    }
+
+    static func convGradient(_ type: String) -> OperatorDefinition {
+        OperatorDefinition(
+            schema: OperatorSchema(type)
+                .numInputs(2, 3).numOutputs(1, 3)
+                .tensorInference { def, inputs in
+                    guard inputs.count >= 2 else { throw inferenceInputError(def, 1) }
+                    let noBias = try Arguments(def).single("no_bias", default: 0) != 0
+                    var out = [inputs[1]]
+                    if !noBias && def.output.count >= 2 {
+                        out.append(TensorShape(dims: [inputs[1].dims.first ?? 0], dataType: inputs[1].dataType))
+                    }
+                    if out.count < def.output.count { out.append(inputs[0]) }
+                    return out
+                }
+                .types([.float])
+                .doc(
+                    """
+                    Gradient of Conv. Inputs `(X, filter, dY)`; outputs `(dFilter, dBias, dX)`, or `(dFilter, dX)` with \
+                    `no_bias = 1`; dX is optional. `dW = Σ_n dY_n · im2col(X_n)ᵀ` per group, `db[m] = Σ dY[n, m, ·]`, \
+                    `dX = col2im(Wᵀ·dY)`.
+                    """
+                )
+                .arg("no_bias", "(int, default 0) The forward op had no bias: output 1 is dX.")
+                .input(0, "X", "Forward input.")
+                .input(1, "filter", "Forward filter.")
+                .input(2, "dY", "Gradient of the forward output.")
+                .output(0, "dfilter", "Gradient of the filter.")
+                .output(1, "dbias_or_dX", "Gradient of the bias, or of X when `no_bias`.")
+                .output(2, "dX", "Gradient of X."),
+            kernels: [
+                OperatorKernel { def, args in
+                    let cp = try ConvPoolArgs(args, opType: def.type)
+                    let noBias = try args.single("no_bias", default: 0) != 0
+                    if noBias && def.output.count == 3 {
+                        throw Caffe2Error(
+                            .schema, "\(def.type): If bias is not present, you should not have 3 grad output.",
+                            opType: def.type)
+                    }
+                    if !noBias && def.output.count < 2 {
+                        throw Caffe2Error(
+                            .schema, "\(def.type): with a bias (no_bias = 0) the outputs are (dfilter, dbias[, dX])",
+                            opType: def.type)
+                    }
+                    let scratch = ScratchPool()
+                    return { ctx in try runConvGradient(ctx, cp, noBias: noBias, scratch, opType: def.type) }
+                }
+            ])
+    }
+
+    // MARK: Conv forward
+
+    /// Everything a convolution run needs about its shapes.
+    struct ConvShape {
+        var batch: Int
+        /// Channels of X (conv input).
+        var inChannels: Int
+        /// Channels of Y (conv output).
+        var outChannels: Int
+        var group: Int
+        /// Geometry of one group of one image (channels = inChannels / group).
+        var geometry: ConvGeometry
+        var inSpatial: [Int]
+        var outSpatial: [Int]
+        var kernel: [Int]
+        /// Whether the filter is laid out `[M, C/G, k...]` (always for NCHW).
+        var filterChannelsFirst: Bool
+    }
+
+    /// Validates X and the filter (and bias) of a Conv and computes the shapes.
+    static func convShape(
+        _ x: TensorView, _ w: TensorView, bias: TensorView?, _ cp: ConvPoolArgs, opType: String
+    ) throws -> ConvShape {
+        try DenseOperators.requireFloat(x)
+        try DenseOperators.requireFloat(w)
+        if let bias { try DenseOperators.requireFloat(bias) }
+        let layout = try ImageLayout(x.dims, order: cp.order, blob: x.name, opType: opType)
+        guard layout.spatial.count <= 3 else {
+            throw Caffe2Error(
+                .shape, "\(opType): only 1-3d convolution is supported; input '\(x.name)' has dims \(x.dims)",
+                blob: x.name)
+        }
+        guard x.rank == w.rank else {
+            throw Caffe2Error(
+                .shape,
+                "\(opType): input '\(x.name)' \(x.dims) and filter '\(w.name)' \(w.dims) must have the same number of dims",
+                blob: w.name)
+        }
+        guard layout.channels * layout.spatialCount > 0 else {
+            throw Caffe2Error(.shape, "\(opType): input '\(x.name)' \(x.dims) has no elements per image", blob: x.name)
+        }
+        let g = cp.group
+        let m = w.dim(0)
+        let (out, pads, kernel) = try cp.outputSize(input: layout.spatial, opType: opType)
+        // NHWC filters are [M, k..., C/G] in Caffe2. Glow's NHWC test nets store them
+        // [M, C/G, k...] like NCHW; that layout is accepted when the NHWC one does not fit.
+        var filterChannelsFirst = cp.order == .nchw
+        if cp.order == .nhwc && Array(w.shape[1..<(w.rank - 1)]) != kernel && Array(w.shape[2...]) == kernel
+            && w.dim(1) * g == layout.channels
+        {
+            filterChannelsFirst = true
+        }
+        let filterChannels = filterChannelsFirst ? w.dim(1) : w.dim(w.rank - 1)
+        guard layout.channels == filterChannels * g else {
+            throw Caffe2Error(
+                .shape,
+                "\(opType): Convolution op: input channels does not match: # of input channels \(layout.channels) is not equal to kernel channels * group: \(filterChannels)*\(g) (filter '\(w.name)' \(w.dims))",
+                blob: w.name)
+        }
+        guard m % g == 0 else {
+            throw Caffe2Error(
+                .shape,
+                "\(opType): The number of output channels is not divisible by group (filter '\(w.name)' has \(m) output channels, group \(g)).",
+                blob: w.name)
+        }
+        let filterSpatial = filterChannelsFirst ? Array(w.shape[2...]) : Array(w.shape[1..<(w.rank - 1)])
+        guard filterSpatial == kernel else {
+            throw Caffe2Error(
+                .shape,
+                "\(opType): filter '\(w.name)' \(w.dims) has spatial dims \(filterSpatial) but the kernel is \(kernel)",
+                blob: w.name)
+        }
+        if let bias {
+            guard bias.rank == 1, bias.dim(0) == m else {
+                throw Caffe2Error(
+                    .shape, "\(opType): bias '\(bias.name)' must be 1-D with \(m) elements, got dims \(bias.dims)",
+                    blob: bias.name)
+            }
+        }
+        let r = kernel.count
+        let geometry = ConvGeometry(
+            channels: layout.channels / g, input: layout.spatial, output: out, kernel: kernel, stride: cp.stride,
+            dilation: cp.dilation, padHead: Array(pads[0..<r]))
+        return ConvShape(
+            batch: layout.batch, inChannels: layout.channels, outChannels: m, group: g, geometry: geometry,
+            inSpatial: layout.spatial, outSpatial: out, kernel: kernel, filterChannelsFirst: filterChannelsFirst)
+    }
+
+    static func runConv(_ ctx: OperatorContext, _ cp: ConvPoolArgs, _ scratch: ScratchPool, opType: String) throws {
+        let x = try ctx.input(0), w = try ctx.input(1)
+        let bias = ctx.inputCount == 3 ? try ctx.input(2) : nil
+        let s = try convShape(x, w, bias: bias, cp, opType: opType)
+        let y = try ctx.output(
+            0, dims: ImageLayout.dims(batch: s.batch, channels: s.outChannels, spatial: s.outSpatial, order: cp.order),
+            type: .float)
+        if s.batch == 0 || y.count == 0 { return }
+        let bp = bias?.pointer(Float.self)
+        switch cp.order {
+        case .nchw:
+            convForwardNCHW(x.pointer(Float.self), w.pointer(Float.self), bp, y.pointer(Float.self), s, scratch)
+        case .nhwc:
+            let inS = s.geometry.inputSize, outS = s.geometry.outputSize, ks = s.geometry.kernelSize
+            let xt = scratch.shared(1).pointer(Float.self, count: x.count)
+            let yt = scratch.shared(3).pointer(Float.self, count: y.count)
+            transposeToChannelsFirst(x.pointer(Float.self), xt, batch: s.batch, spatial: inS, channels: s.inChannels)
+            var wp = w.pointer(Float.self)
+            if !s.filterChannelsFirst {
+                let wt = scratch.shared(2).pointer(Float.self, count: w.count)
+                transposeToChannelsFirst(wp, wt, batch: s.outChannels, spatial: ks, channels: s.inChannels / s.group)
+                wp = UnsafePointer(wt)
+            }
+            convForwardNCHW(UnsafePointer(xt), wp, bp, yt, s, scratch)
+            transposeToChannelsLast(UnsafePointer(yt), y.pointer(Float.self), batch: s.batch, spatial: outS, channels: s.outChannels)
+        }
+    }
+
+    /// NCHW forward: per image and group, `Y_g = W_g · im2col(X_g) (+ b)`.
+    static func convForwardNCHW(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool
+    ) {
+        let geo = s.geometry
+        let k = geo.rows, p = geo.outputSize, mg = s.outChannels / s.group
+        let inImage = s.inChannels * geo.inputSize, outImage = s.outChannels * p
+        let identity = geo.isIdentity
+        let work = s.batch * s.outChannels * p * k
+
+        func image(_ n: Int, col: UnsafeMutablePointer<Float>?, parallel: Bool) {
+            for g in 0..<s.group {
+                let xg = x + n * inImage + g * geo.channels * geo.inputSize
+                var src = xg
+                if let col, !identity {
+                    if parallel { im2colParallel(xg, geo, col) } else { im2col(xg, geo, col, channels: 0..<geo.channels) }
+                    src = UnsafePointer(col)
+                }
+                let yg = y + n * outImage + g * mg * p
+                if let b {
+                    for m in 0..<mg { (yg + m * p).update(repeating: b[g * mg + m], count: p) }
+                }
+                let beta: Float = b == nil ? 0 : 1
+                if parallel {
+                    GEMM.multiply(
+                        transA: false, transB: false, m: mg, n: p, k: k, a: w + g * mg * k, lda: k, b: src, ldb: p,
+                        beta: beta, c: yg, ldc: p)
+                } else {
+                    GEMM.serial(
+                        transA: false, transB: false, m: mg, n: p, k: k, a: w + g * mg * k, lda: k, b: src, ldb: p,
+                        beta: beta, c: yg, ldc: p)
+                }
+            }
+        }
+
+        if s.batch >= 2 && Parallel.threadCount > 1 && work >= GEMM.minParallelWork {
+            let buffers = (0..<Parallel.threadCount).map {
+                identity ? nil : scratch.thread($0).pointer(Float.self, count: k * p)
+            }
+            Parallel.forRanges(s.batch) { slot, range in
+                for n in range { image(n, col: buffers[slot], parallel: false) }
+            }
+        } else {
+            let col = identity ? nil : scratch.shared(0).pointer(Float.self, count: k * p)
+            for n in 0..<s.batch { image(n, col: col, parallel: true) }
+        }
+    }
+
+    // MARK: Conv gradient
+
+    static func runConvGradient(
+        _ ctx: OperatorContext, _ cp: ConvPoolArgs, noBias: Bool, _ scratch: ScratchPool, opType: String
+    ) throws {
+        guard ctx.inputCount == 3 else {
+            throw Caffe2Error(.schema, "\(opType): needs 3 inputs (X, filter, dY)")
+        }
+        let x = try ctx.input(0), w = try ctx.input(1), dy = try ctx.input(2)
+        try DenseOperators.requireFloat(dy)
+        let s = try convShape(x, w, bias: nil, cp, opType: opType)
+        let yDims = ImageLayout.dims(batch: s.batch, channels: s.outChannels, spatial: s.outSpatial, order: cp.order)
+        guard dy.dims == yDims else {
+            throw Caffe2Error(
+                .shape, "\(opType): dY '\(dy.name)' has dims \(dy.dims), expected the forward output's \(yDims)",
+                blob: dy.name)
+        }
+        let dw = try ctx.output(0, like: w)
+        let db = noBias ? nil : try ctx.output(1, dims: [Int64(s.outChannels)], type: .float)
+        let dxIndex = noBias ? 1 : 2
+        let dx = ctx.outputCount > dxIndex ? try ctx.output(dxIndex, like: x) : nil
+        dw.zero()
+        db?.zero()
+        dx?.zero()
+        if s.batch == 0 { return }
+        switch cp.order {
+        case .nchw:
+            convBackwardNCHW(
+                x.pointer(Float.self), w.pointer(Float.self), dy.pointer(Float.self), dw.pointer(Float.self),
+                db?.pointer(Float.self), dx?.pointer(Float.self), s, scratch)
+        case .nhwc:
+            let g = s.geometry
+            let xt = scratch.shared(1).pointer(Float.self, count: x.count)
+            let dyt = scratch.shared(3).pointer(Float.self, count: dy.count)
+            let dxt = dx == nil ? nil : scratch.shared(5).zeroed(Float.self, count: x.count)
+            let cg = s.inChannels / s.group
+            transposeToChannelsFirst(x.pointer(Float.self), xt, batch: s.batch, spatial: g.inputSize, channels: s.inChannels)
+            transposeToChannelsFirst(
+                dy.pointer(Float.self), dyt, batch: s.batch, spatial: g.outputSize, channels: s.outChannels)
+            if s.filterChannelsFirst {
+                convBackwardNCHW(
+                    UnsafePointer(xt), w.pointer(Float.self), UnsafePointer(dyt), dw.pointer(Float.self),
+                    db?.pointer(Float.self), dxt, s, scratch)
+            } else {
+                let wt = scratch.shared(2).pointer(Float.self, count: w.count)
+                let dwt = scratch.shared(4).zeroed(Float.self, count: w.count)
+                transposeToChannelsFirst(w.pointer(Float.self), wt, batch: s.outChannels, spatial: g.kernelSize, channels: cg)
+                convBackwardNCHW(
+                    UnsafePointer(xt), UnsafePointer(wt), UnsafePointer(dyt), dwt, db?.pointer(Float.self), dxt, s,
+                    scratch)
+                transposeToChannelsLast(
+                    UnsafePointer(dwt), dw.pointer(Float.self), batch: s.outChannels, spatial: g.kernelSize, channels: cg)
+            }
+            if let dx, let dxt {
+                transposeToChannelsLast(
+                    UnsafePointer(dxt), dx.pointer(Float.self), batch: s.batch, spatial: g.inputSize,
+                    channels: s.inChannels)
+            }
+        }
+    }
+
+    /// NCHW backward. `dw`, `db` and `dx` must be zeroed; they are accumulated into.
+    static func convBackwardNCHW(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+        _ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?, _ dx: UnsafeMutablePointer<Float>?,
+        _ s: ConvShape, _ scratch: ScratchPool
+    ) {
+        let geo = s.geometry
+        let k = geo.rows, p = geo.outputSize, mg = s.outChannels / s.group
+        let inImage = s.inChannels * geo.inputSize, outImage = s.outChannels * p
+        let identity = geo.isIdentity
+        let filterCount = s.outChannels * k
+        let work = s.batch * s.outChannels * p * k
+
+        func image(
+            _ n: Int, col: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePointer<Float>?,
+            dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?, parallel: Bool
+        ) {
+            let gemm: (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float, UnsafeMutablePointer<Float>, Int) -> Void = {
+                ta, tb, m, nn, kk, a, lda, b, ldb, beta, c, ldc in
+                if parallel {
+                    GEMM.multiply(transA: ta, transB: tb, m: m, n: nn, k: kk, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                } else {
+                    GEMM.serial(transA: ta, transB: tb, m: m, n: nn, k: kk, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                }
+            }
+            for g in 0..<s.group {
+                let xg = x + n * inImage + g * geo.channels * geo.inputSize
+                var src = xg
+                if let col, !identity {
+                    if parallel { im2colParallel(xg, geo, col) } else { im2col(xg, geo, col, channels: 0..<geo.channels) }
+                    src = UnsafePointer(col)
+                }
+                let dyg = dy + n * outImage + g * mg * p
+                let wg = w + g * mg * k
+                // dW_g[mg, K] += dY_g[mg, P] · colᵀ[P, K]
+                gemm(false, true, mg, k, p, dyg, p, src, p, 1, dw + g * mg * k, k)
+                if let dx {
+                    let dxg = dx + n * inImage + g * geo.channels * geo.inputSize
+                    if identity {
+                        // dX_g[K, P] = W_gᵀ[K, mg] · dY_g[mg, P]
+                        gemm(true, false, k, p, mg, wg, k, dyg, p, 0, dxg, p)
+                    } else if let dcol {
+                        gemm(true, false, k, p, mg, wg, k, dyg, p, 0, dcol, p)
+                        if parallel { col2imParallel(UnsafePointer(dcol), geo, dxg) } else { col2im(UnsafePointer(dcol), geo, dxg, channels: 0..<geo.channels) }
+                    }
+                }
+            }
+            if let db {
+                let dyn = dy + n * outImage
+                for m in 0..<s.outChannels {
+                    let r = dyn + m * p
+                    var acc: Float = 0
+                    for i in 0..<p { acc += r[i] }
+                    db[m] += acc
+                }
+            }
+        }
+
+        let threads = Parallel.threadCount
+        if s.batch >= 2 && threads > 1 && work >= GEMM.minParallelWork {
+            let parts = min(threads, s.batch)
+            // Slot 0 accumulates into the outputs; the others into private partials, summed after.
+            var slots: [(col: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?)] = []
+            for t in 0..<parts {
+                let buf = scratch.thread(t)
+                let colCount = identity ? 0 : k * p
+                let dcolCount = (dx != nil && !identity) ? k * p : 0
+                let partial = t == 0 ? 0 : filterCount + (db == nil ? 0 : s.outChannels)
+                let base = buf.pointer(Float.self, count: colCount + dcolCount + partial)
+                let col = identity ? nil : base
+                let dcol = dcolCount > 0 ? base + colCount : nil
+                if t == 0 {
+                    slots.append((col, dcol, dw, db))
+                } else {
+                    let pw = base + colCount + dcolCount
+                    pw.update(repeating: 0, count: partial)
+                    slots.append((col, dcol, pw, db == nil ? nil : pw + filterCount))
+                }
+            }
+            let frozen = slots
+            Parallel.forRanges(s.batch) { slot, range in
+                let b = frozen[slot]
+                for n in range { image(n, col: b.col, dcol: b.dcol, dw: b.dw, db: b.db, parallel: false) }
+            }
+            for t in 1..<parts {
+                let pw = frozen[t].dw
+                for i in 0..<filterCount { dw[i] += pw[i] }
+                if let db, let pb = frozen[t].db {
+                    for i in 0..<s.outChannels { db[i] += pb[i] }
+                }
+            }
+        } else {
+            let colCount = identity ? 0 : k * p
+            let dcolCount = (dx != nil && !identity) ? k * p : 0
+            let base = scratch.shared(0).pointer(Float.self, count: colCount + dcolCount)
+            let col = identity ? nil : base
+            let dcol = dcolCount > 0 ? base + colCount : nil
+            for n in 0..<s.batch { image(n, col: col, dcol: dcol, dw: dw, db: db, parallel: true) }
+        }
+    }
+
+    // MARK: ConvTranspose
+
+    /// ConvTranspose's arguments: `ConvTransposeUnpoolBase`.
+    struct ConvTransposeArgs: Sendable {
+        var base: ConvPoolArgs
+        var adj: [Int]
+
+        init(_ args: Arguments, opType: String) throws {
+            base = try ConvPoolArgs(args, opType: opType)
+            if base.legacyPad == .caffeLegacyPooling {
+                throw Caffe2Error(.argument, "\(opType): CAFFE_LEGACY_POOLING is no longer supported.", opType: opType)
+            }
+            if base.globalPooling {
+                throw Caffe2Error(.argument, "\(opType): global_pooling does not apply to ConvTranspose", opType: opType)
+            }
+            var adj: [Int] = try args.repeated("adjs")
+            if let a = try args.single("adj", as: Int.self) {
+                adj = adj.count >= 2 ? Array(adj.prefix(2)) : adj + Array(repeating: a, count: 2 - adj.count)
+            } else if args.has("adj_h") && args.has("adj_w") {
+                adj += [try args.single("adj_h", default: 0), try args.single("adj_w", default: 0)]
+            }
+            if adj.isEmpty { adj = Array(repeating: 0, count: base.kernel.count) }
+            guard adj.count == base.kernel.count else {
+                throw Caffe2Error(
+                    .argument, "\(opType): got \(adj.count) adjs for a \(base.kernel.count)-D kernel", opType: opType)
+            }
+            for (i, a) in adj.enumerated() where a < 0 || a > base.stride[i] {
+                throw Caffe2Error(
+                    .argument, "\(opType): adj must be in [0, stride] (\(base.stride[i])), got \(a) in dim \(i)",
+                    opType: opType)
+            }
+            self.adj = adj
+        }
+
+        /// Output spatial sizes and the pads used: `(in − 1)·stride + kernel + adj − pad_head − pad_tail`.
+        func outputSize(input: [Int], opType: String) throws -> (output: [Int], pads: [Int]) {
+            let n = input.count
+            guard n == base.kernel.count else {
+                throw Caffe2Error(
+                    .shape,
+                    "\(opType): the input has \(n) spatial dims but the kernel \(base.kernel) has \(base.kernel.count)",
+                    opType: opType)
+            }
+            var pads = base.pads
+            if base.legacyPad == .valid || base.legacyPad == .same { pads = Array(repeating: 0, count: 2 * n) }
+            var out = [Int](repeating: 0, count: n)
+            for i in 0..<n {
+                out[i] = (input[i] - 1) * base.stride[i] + base.kernel[i] + adj[i] - pads[i] - pads[n + i]
+                guard out[i] > 0 else {
+                    throw Caffe2Error(
+                        .shape,
+                        "\(opType): output size \(out[i]) in spatial dim \(i) is not positive (input \(input[i]), pads \(pads[i]) + \(pads[n + i]))",
+                        opType: opType)
+                }
+            }
+            return (out, pads)
+        }
+    }
+
+    static let convTranspose = OperatorDefinition(
+        schema: OperatorSchema("ConvTranspose")
+            .numInputs(2, 3).numOutputs(1)
+            .tensorInference { def, inputs in
+                guard inputs.count >= 2 else { throw inferenceInputError(def, 1) }
+                let a = try ConvTransposeArgs(try Arguments(def), opType: def.type)
+                let layout = try ImageLayout(inputs[0].dims, order: a.base.order, blob: def.input[0], opType: def.type)
+                let w = inputs[1].dims
+                guard w.count >= 2 else { throw Caffe2Error(.shape, "\(def.type): filter has dims \(w)") }
+                let c = Int(a.base.order == .nchw ? w[1] : w[w.count - 1]) * a.base.group
+                let out = try a.outputSize(input: layout.spatial, opType: def.type).output
+                return [
+                    TensorShape(
+                        dims: ImageLayout.dims(batch: layout.batch, channels: c, spatial: out, order: a.base.order),
+                        dataType: .float)
+                ]
+            }
+            .types([.float])
+            .doc(
+                """
+                Transposed convolution (the adjoint of Conv, "deconvolution"). NCHW: X `[N, M, H, W]`, filter \
+                `[M, C/G, kH, kW]`, Y `[N, C, H', W']`; NHWC: X `[N, H, W, M]`, filter `[M, kH, kW, C/G]`. Each input \
+                pixel scatters `X[n, m, p] · W[m, c, k]` to `Y[n, c, p·stride − pad_head + k]`; then the bias `[C]` is \
+                added. Output size `(in − 1)·stride + kernel + adj − pad_head − pad_tail`. No dilation.
+                """
+            )
+            .arg("kernel", "(int) Or `kernels` / `kernel_h`, `kernel_w`; required.")
+            .arg("stride", "(int, default 1) Or `strides` / `stride_h`, `stride_w`.")
+            .arg("pad", "(int, default 0) Or `pads` / `pad_t`, `pad_l`, `pad_b`, `pad_r`.")
+            .arg("adj", "(int, default 0) Extra output size at the tail, `0 ≤ adj ≤ stride`; or `adjs` / `adj_h`, `adj_w`.")
+            .arg("group", "(int, default 1) Number of channel groups.")
+            .arg("order", "(string, default \"NCHW\") \"NCHW\" or \"NHWC\".")
+            .arg("legacy_pad", "(int, default 0) 1 VALID or 2 SAME: pads are 0. 3 is rejected.")
+            .input(0, "X", "Input image batch with M channels.")
+            .input(1, "filter", "Filter `[M, C/G, kH, kW]` (NCHW) or `[M, kH, kW, C/G]` (NHWC).")
+            .input(2, "bias", "Optional 1-D bias of C elements.")
+            .output(0, "Y", "Output image batch with C channels."),
+        kernels: [
+            OperatorKernel { def, args in
+                let a = try ConvTransposeArgs(args, opType: def.type)
+                let scratch = ScratchPool()
+                return { ctx in try runConvTranspose(ctx, a, scratch, opType: def.type) }
+            }
+        ],
+        gradient: .make { g in
+            let args = try Arguments(g.def)
+            let skipInput = try args.single("no_gradient_to_input", default: 0) != 0
+            let inputs = [try g.I(0), try g.I(1), try g.GO(0)]
+            if g.def.input.count == 3 {
+                let outputs = skipInput ? [try g.GI(1), try g.GI(2)] : [try g.GI(1), try g.GI(2), try g.GI(0)]
+                return g.singleGradientDef("ConvTransposeGradient", inputs: inputs, outputs: outputs)
+            }
+            let outputs = skipInput ? [try g.GI(1)] : [try g.GI(1), try g.GI(0)]
+            return g.singleGradientDef(
+                "ConvTransposeGradient", inputs: inputs, outputs: outputs, args: [Argument(name: "no_bias", int: 1)])
+        })
+
+    static let convTransposeGradient = OperatorDefinition(
+        schema: OperatorSchema("ConvTransposeGradient")
+            .numInputs(3).numOutputs(1, 3)
+            .tensorInference { def, inputs in
+                guard inputs.count == 3 else { throw inferenceInputError(def, 2) }
+                let args = try Arguments(def)
+                let noBias = try args.single("no_bias", default: 0) != 0
+                let order = try StorageOrder(args, opType: def.type)
+                let w = inputs[1].dims
+                var out = [inputs[1]]
+                if !noBias && def.output.count >= 2 {
+                    let c = (w.count >= 2 ? (order == .nchw ? w[1] : w[w.count - 1]) : 0)
+                        * Int64(try args.single("group", default: 1))
+                    out.append(TensorShape(dims: [c], dataType: inputs[1].dataType))
+                }
+                if out.count < def.output.count { out.append(inputs[0]) }
+                return out
+            }
+            .types([.float])
+            .doc(
+                "Gradient of ConvTranspose. Inputs `(X, filter, dY)`; outputs `(dFilter, dBias, dX)` or, with `no_bias`, `(dFilter, dX)`; dX optional. dX is the convolution of dY with the filter."
+            )
+            .arg("no_bias", "(int, default 0) The forward op had no bias: output 1 is dX.")
+            .input(0, "X", "Forward input.")
+            .input(1, "filter", "Forward filter.")
+            .input(2, "dY", "Gradient of the forward output.")
+            .output(0, "dfilter", "Gradient of the filter.")
+            .output(1, "dbias_or_dX", "Gradient of the bias, or of X when `no_bias`.")
+            .output(2, "dX", "Gradient of X."),
+        kernels: [
+            OperatorKernel { def, args in
+                let a = try ConvTransposeArgs(args, opType: def.type)
+                let noBias = try args.single("no_bias", default: 0) != 0
+                if noBias && def.output.count == 3 {
+                    throw Caffe2Error(
+                        .schema, "\(def.type): If bias is not present, you should not have 3 grad output.",
+                        opType: def.type)
+                }
+                if !noBias && def.output.count < 2 {
+                    throw Caffe2Error(
+                        .schema, "\(def.type): with a bias (no_bias = 0) the outputs are (dfilter, dbias[, dX])",
+                        opType: def.type)
+                }
+                let scratch = ScratchPool()
+                return { ctx in try runConvTransposeGradient(ctx, a, noBias: noBias, scratch, opType: def.type) }
+            }
+        ])
+
+    /// ConvTranspose shapes: `geometry` describes the convolution whose input
+    /// is Y (one group's C/G channels) and whose output grid is X's spatial grid.
+    struct TransposeShape {
+        var batch: Int
+        var inChannels: Int  // M, channels of X
+        var outChannels: Int  // C, channels of Y
+        var group: Int
+        var inSpatial: [Int]
+        var outSpatial: [Int]
+        var geometry: ConvGeometry
+    }
+
+    static func transposeShape(
+        _ x: TensorView, _ w: TensorView, bias: TensorView?, _ a: ConvTransposeArgs, opType: String
+    ) throws -> TransposeShape {
+        try DenseOperators.requireFloat(x)
+        try DenseOperators.requireFloat(w)
+        if let bias { try DenseOperators.requireFloat(bias) }
+        let order = a.base.order
+        let layout = try ImageLayout(x.dims, order: order, blob: x.name, opType: opType)
+        guard layout.spatial.count <= 3, x.rank == w.rank else {
+            throw Caffe2Error(
+                .shape,
+                "\(opType): input '\(x.name)' \(x.dims) and filter '\(w.name)' \(w.dims) must both have 3 to 5 dims",
+                blob: w.name)
+        }
+        guard layout.channels * layout.spatialCount > 0 else {
+            throw Caffe2Error(.shape, "\(opType): input '\(x.name)' \(x.dims) has no elements per image", blob: x.name)
+        }
+        let g = a.base.group
+        guard w.dim(0) == layout.channels else {
+            throw Caffe2Error(
+                .shape,
+                "\(opType): filter '\(w.name)' \(w.dims) must have dim 0 equal to the input channels \(layout.channels)",
+                blob: w.name)
+        }
+        guard layout.channels % g == 0 else {
+            throw Caffe2Error(
+                .shape, "\(opType): input channels \(layout.channels) are not divisible by group \(g)", blob: x.name)
+        }
+        let cg = order == .nchw ? w.dim(1) : w.dim(w.rank - 1)
+        let filterSpatial = order == .nchw ? Array(w.shape[2...]) : Array(w.shape[1..<(w.rank - 1)])
+        guard filterSpatial == a.base.kernel else {
+            throw Caffe2Error(
+                .shape,
+                "\(opType): filter '\(w.name)' \(w.dims) has spatial dims \(filterSpatial) but the kernel is \(a.base.kernel) (filter height/width must be equal to kernel height/width)",
+                blob: w.name)
+        }
+        let c = cg * g
+        if let bias {
+            guard bias.rank == 1, bias.dim(0) == c else {
+                throw Caffe2Error(
+                    .shape,
+                    "\(opType): bias dimension must be equal to output channel number: bias '\(bias.name)' has dims \(bias.dims), expected [\(c)]",
+                    blob: bias.name)
+            }
+        }
+        let (out, pads) = try a.outputSize(input: layout.spatial, opType: opType)
+        let r = out.count
+        let geometry = ConvGeometry(
+            channels: cg, input: out, output: layout.spatial, kernel: a.base.kernel, stride: a.base.stride,
+            dilation: Array(repeating: 1, count: r), padHead: Array(pads[0..<r]))
+        return TransposeShape(
+            batch: layout.batch, inChannels: layout.channels, outChannels: c, group: g, inSpatial: layout.spatial,
+            outSpatial: out, geometry: geometry)
+    }
+
+    static func runConvTranspose(
+        _ ctx: OperatorContext, _ a: ConvTransposeArgs, _ scratch: ScratchPool, opType: String
+    ) throws {
+        let x = try ctx.input(0), w = try ctx.input(1)
+        let bias = ctx.inputCount == 3 ? try ctx.input(2) : nil
+        let s = try transposeShape(x, w, bias: bias, a, opType: opType)
+        let order = a.base.order
+        let y = try ctx.output(
+            0, dims: ImageLayout.dims(batch: s.batch, channels: s.outChannels, spatial: s.outSpatial, order: order),
+            type: .float)
+        if s.batch == 0 { return }
+        let bp = bias?.pointer(Float.self)
+        switch order {
+        case .nchw:
+            convTransposeForwardNCHW(x.pointer(Float.self), w.pointer(Float.self), bp, y.pointer(Float.self), s, scratch)
+        case .nhwc:
+            let geo = s.geometry
+            let xt = scratch.shared(1).pointer(Float.self, count: x.count)
+            let wt = scratch.shared(2).pointer(Float.self, count: w.count)
+            let yt = scratch.shared(3).pointer(Float.self, count: y.count)
+            transposeToChannelsFirst(
+                x.pointer(Float.self), xt, batch: s.batch, spatial: geo.outputSize, channels: s.inChannels)
+            transposeToChannelsFirst(
+                w.pointer(Float.self), wt, batch: s.inChannels, spatial: geo.kernelSize, channels: geo.channels)
+            convTransposeForwardNCHW(UnsafePointer(xt), UnsafePointer(wt), bp, yt, s, scratch)
+            transposeToChannelsLast(
+                UnsafePointer(yt), y.pointer(Float.self), batch: s.batch, spatial: geo.inputSize,
+                channels: s.outChannels)
+        }
+    }
+
+    /// NCHW ConvTranspose: per image and group, `Y_g = col2im(W_gᵀ · X_g)`, then `+ b`.
+    static func convTransposeForwardNCHW(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ s: TransposeShape, _ scratch: ScratchPool
+    ) {
+        let geo = s.geometry
+        let k = geo.rows, p = geo.outputSize, q = geo.inputSize
+        let mg = s.inChannels / s.group
+        let identity = geo.isIdentity
+        let col = identity ? nil : scratch.shared(0).pointer(Float.self, count: k * p)
+        for n in 0..<s.batch {
+            for g in 0..<s.group {
+                let xg = x + n * s.inChannels * p + g * mg * p
+                let wg = w + g * mg * k
+                let yg = y + n * s.outChannels * q + g * geo.channels * q
+                if let col {
+                    GEMM.multiply(transA: true, transB: false, m: k, n: p, k: mg, a: wg, lda: k, b: xg, ldb: p, beta: 0, c: col, ldc: p)
+                    yg.update(repeating: 0, count: geo.channels * q)
+                    col2imParallel(UnsafePointer(col), geo, yg)
+                } else {
+                    GEMM.multiply(transA: true, transB: false, m: k, n: p, k: mg, a: wg, lda: k, b: xg, ldb: p, beta: 0, c: yg, ldc: p)
+                }
+            }
+            if let b {
+                for c in 0..<s.outChannels {
+                    let r = y + (n * s.outChannels + c) * q
+                    let v = b[c]
+                    for i in 0..<q { r[i] += v }
+                }
+            }
+        }
+    }
+
+    static func runConvTransposeGradient(
+        _ ctx: OperatorContext, _ a: ConvTransposeArgs, noBias: Bool, _ scratch: ScratchPool, opType: String
+    ) throws {
+        let x = try ctx.input(0), w = try ctx.input(1), dy = try ctx.input(2)
+        try DenseOperators.requireFloat(dy)
+        let s = try transposeShape(x, w, bias: nil, a, opType: opType)
+        let order = a.base.order
+        let yDims = ImageLayout.dims(batch: s.batch, channels: s.outChannels, spatial: s.outSpatial, order: order)
+        guard dy.dims == yDims else {
+            throw Caffe2Error(
+                .shape, "\(opType): dY '\(dy.name)' has dims \(dy.dims), expected the forward output's \(yDims)",
+                blob: dy.name)
+        }
+        let dw = try ctx.output(0, like: w)
+        let db = noBias ? nil : try ctx.output(1, dims: [Int64(s.outChannels)], type: .float)
+        let dxIndex = noBias ? 1 : 2
+        let dx = ctx.outputCount > dxIndex ? try ctx.output(dxIndex, like: x) : nil
+        dw.zero()
+        db?.zero()
+        dx?.zero()
+        if s.batch == 0 { return }
+        switch order {
+        case .nchw:
+            convTransposeBackwardNCHW(
+                x.pointer(Float.self), w.pointer(Float.self), dy.pointer(Float.self), dw.pointer(Float.self),
+                db?.pointer(Float.self), dx?.pointer(Float.self), s, scratch)
+        case .nhwc:
+            let geo = s.geometry
+            let xt = scratch.shared(1).pointer(Float.self, count: x.count)
+            let wt = scratch.shared(2).pointer(Float.self, count: w.count)
+            let dyt = scratch.shared(3).pointer(Float.self, count: dy.count)
+            let dwt = scratch.shared(4).zeroed(Float.self, count: w.count)
+            let dxt = dx == nil ? nil : scratch.shared(5).zeroed(Float.self, count: x.count)
+            transposeToChannelsFirst(
+                x.pointer(Float.self), xt, batch: s.batch, spatial: geo.outputSize, channels: s.inChannels)
+            transposeToChannelsFirst(
+                w.pointer(Float.self), wt, batch: s.inChannels, spatial: geo.kernelSize, channels: geo.channels)
+            transposeToChannelsFirst(
+                dy.pointer(Float.self), dyt, batch: s.batch, spatial: geo.inputSize, channels: s.outChannels)
+            convTransposeBackwardNCHW(
+                UnsafePointer(xt), UnsafePointer(wt), UnsafePointer(dyt), dwt, db?.pointer(Float.self), dxt, s, scratch)
+            transposeToChannelsLast(
+                UnsafePointer(dwt), dw.pointer(Float.self), batch: s.inChannels, spatial: geo.kernelSize,
+                channels: geo.channels)
+            if let dx, let dxt {
+                transposeToChannelsLast(
+                    UnsafePointer(dxt), dx.pointer(Float.self), batch: s.batch, spatial: geo.outputSize,
+                    channels: s.inChannels)
+            }
+        }
+    }
+
+    /// NCHW ConvTranspose backward; `dw` and `db` are accumulated into (zeroed by the caller).
+    static func convTransposeBackwardNCHW(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+        _ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?, _ dx: UnsafeMutablePointer<Float>?,
+        _ s: TransposeShape, _ scratch: ScratchPool
+    ) {
+        let geo = s.geometry
+        let k = geo.rows, p = geo.outputSize, q = geo.inputSize
+        let mg = s.inChannels / s.group
+        let identity = geo.isIdentity
+        let col = identity ? nil : scratch.shared(0).pointer(Float.self, count: k * p)
+        for n in 0..<s.batch {
+            for g in 0..<s.group {
+                let dyg = dy + n * s.outChannels * q + g * geo.channels * q
+                var src = dyg
+                if let col {
+                    im2colParallel(dyg, geo, col)
+                    src = UnsafePointer(col)
+                }
+                let xg = x + n * s.inChannels * p + g * mg * p
+                let wg = w + g * mg * k
+                // dW_g[mg, K] += X_g[mg, P] · colᵀ[P, K]
+                GEMM.multiply(transA: false, transB: true, m: mg, n: k, k: p, a: xg, lda: p, b: src, ldb: p, beta: 1, c: dw + g * mg * k, ldc: k)
+                if let dx {
+                    // dX_g[mg, P] = W_g[mg, K] · col[K, P]
+                    GEMM.multiply(
+                        transA: false, transB: false, m: mg, n: p, k: k, a: wg, lda: k, b: src, ldb: p, beta: 0,
+                        c: dx + n * s.inChannels * p + g * mg * p, ldc: p)
+                }
+            }
+            if let db {
+                for c in 0..<s.outChannels {
+                    let r = dy + (n * s.outChannels + c) * q
+                    var acc: Float = 0
+                    for i in 0..<q { acc += r[i] }
+                    db[c] += acc
+                }
+            }
+        }
+    }
 }

@@ -261,14 +261,16 @@ extension Argument: CMessageBridge {
         f = present(m.has_f, m.f)
         i = present(m.has_i, m.i)
         s = m.has_s != 0 ? swiftBytes(m.s) : nil
-        t = m.t.map { TensorProto(c: $0) }
-        n = m.n.map { NetDef(c: $0) }
         floats = swiftArray(m.n_floats, m.floats)
         ints = swiftArray(m.n_ints, m.ints)
         strings = swiftBytesArray(m.n_strings, m.strings)
-        tensors = swiftMessages(m.n_tensors, m.tensors, TensorProto.init(c:))
-        nets = swiftMessages(m.n_nets, m.nets, NetDef.init(c:))
-        qtensors = swiftMessages(m.n_qtensors, m.qtensors, QTensorProto.init(c:))
+        if m.t != nil || m.n != nil || m.n_tensors > 0 || m.n_nets > 0 || m.n_qtensors > 0 {
+            t = m.t.map { TensorProto(c: $0) }
+            n = m.n.map { NetDef(c: $0) }
+            tensors = swiftMessages(m.n_tensors, m.tensors, TensorProto.init(c:))
+            nets = swiftMessages(m.n_nets, m.nets, NetDef.init(c:))
+            qtensors = swiftMessages(m.n_qtensors, m.qtensors, QTensorProto.init(c:))
+        }
     }
 
     func makeC(in a: CArena) -> UnsafeMutablePointer<Caffe2__Argument> {

@@ -148,23 +148,60 @@ public struct TensorShapes: Equatable, Sendable {
 /// Argument(name: "shape", ints: [1, 3, 224, 224])
 /// ```
 public struct Argument: Equatable, Sendable {
+    /// The rarely used fields, kept out of line so the common argument stays small and cheap to copy.
+    struct Rare: Equatable, Sendable {
+        var t: TensorProto?
+        var n: NetDef?
+        var tensors: [TensorProto] = []
+        var nets: [NetDef] = []
+        var qtensors: [QTensorProto] = []
+
+        var isEmpty: Bool { t == nil && n == nil && tensors.isEmpty && nets.isEmpty && qtensors.isEmpty }
+    }
+
     @ProtoField(default: "") public var name: String
     public var f: Float?
     public var i: Int64?
     public var s: [UInt8]?
-    public var t: TensorProto?
-    private var nStorage: [NetDef] = []
     public var floats: [Float] = []
     public var ints: [Int64] = []
     public var strings: [[UInt8]] = []
-    public var tensors: [TensorProto] = []
-    public var nets: [NetDef] = []
-    public var qtensors: [QTensorProto] = []
+    /// Zero or one element (an array so the recursive `NetDef` fits in a struct).
+    private var rare: [Rare] = []
+
+    private var rareFields: Rare {
+        get { rare.first ?? Rare() }
+        set { rare = newValue.isEmpty ? [] : [newValue] }
+    }
+
+    /// Field 10: a single tensor.
+    public var t: TensorProto? {
+        get { rare.first?.t }
+        set { rareFields.t = newValue }
+    }
 
     /// Field 8: a single sub-net (control-flow ops such as `If`).
     public var n: NetDef? {
-        get { nStorage.first }
-        set { nStorage = newValue.map { [$0] } ?? [] }
+        get { rare.first?.n }
+        set { rareFields.n = newValue }
+    }
+
+    /// Field 11.
+    public var tensors: [TensorProto] {
+        get { rare.first?.tensors ?? [] }
+        set { rareFields.tensors = newValue }
+    }
+
+    /// Field 9.
+    public var nets: [NetDef] {
+        get { rare.first?.nets ?? [] }
+        set { rareFields.nets = newValue }
+    }
+
+    /// Field 12.
+    public var qtensors: [QTensorProto] {
+        get { rare.first?.qtensors ?? [] }
+        set { rareFields.qtensors = newValue }
     }
 
     /// An argument with only a name (or nothing) set.

@@ -67,25 +67,25 @@ func encodeText<M: CMessageBridge>(_ message: M) -> String {
 
 // MARK: - Descriptor helpers
 
-typealias MessageDescriptor = UnsafePointer<ProtobufCMessageDescriptor>
+private typealias MessageDescriptor = UnsafePointer<ProtobufCMessageDescriptor>
 
 extension ProtobufCFieldDescriptor {
-    var isRepeated: Bool { label == PROTOBUF_C_LABEL_REPEATED }
+    fileprivate var isRepeated: Bool { label == PROTOBUF_C_LABEL_REPEATED }
 
-    var nameString: String { String(cString: name) }
+    fileprivate var nameString: String { String(cString: name) }
 
-    var messageDescriptor: MessageDescriptor? {
+    fileprivate var messageDescriptor: MessageDescriptor? {
         guard type == PROTOBUF_C_TYPE_MESSAGE, let d = descriptor else { return nil }
         return d.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
     }
 
-    var enumDescriptor: UnsafePointer<ProtobufCEnumDescriptor>? {
+    fileprivate var enumDescriptor: UnsafePointer<ProtobufCEnumDescriptor>? {
         guard type == PROTOBUF_C_TYPE_ENUM, let d = descriptor else { return nil }
         return d.assumingMemoryBound(to: ProtobufCEnumDescriptor.self)
     }
 
     /// `int32`, `string`, `caffe2.NetDef`, `enum caffe2.TensorProto.DataType`, ...
-    var typeDescription: String {
+    fileprivate var typeDescription: String {
         if let m = messageDescriptor { return String(cString: m.pointee.name) }
         if let e = enumDescriptor { return "enum " + String(cString: e.pointee.name) }
         return WireScanner.typeName(self)
@@ -96,33 +96,33 @@ private func messageName(_ d: MessageDescriptor) -> String { String(cString: d.p
 
 // MARK: - Reader
 
-private extension UInt8 {
-    static let quote = UInt8(ascii: "\"")
-    static let apostrophe = UInt8(ascii: "'")
-    static let backslash = UInt8(ascii: "\\")
-    static let newline = UInt8(ascii: "\n")
-    static let minus = UInt8(ascii: "-")
-    static let plus = UInt8(ascii: "+")
-    static let dot = UInt8(ascii: ".")
-    static let colon = UInt8(ascii: ":")
-    static let comma = UInt8(ascii: ",")
-    static let semicolon = UInt8(ascii: ";")
-    static let openBrace = UInt8(ascii: "{")
-    static let closeBrace = UInt8(ascii: "}")
-    static let openAngle = UInt8(ascii: "<")
-    static let closeAngle = UInt8(ascii: ">")
-    static let openBracket = UInt8(ascii: "[")
-    static let closeBracket = UInt8(ascii: "]")
-    static let hash = UInt8(ascii: "#")
-    static let zero = UInt8(ascii: "0")
+extension UInt8 {
+    fileprivate static let quote = UInt8(ascii: "\"")
+    fileprivate static let apostrophe = UInt8(ascii: "'")
+    fileprivate static let backslash = UInt8(ascii: "\\")
+    fileprivate static let newline = UInt8(ascii: "\n")
+    fileprivate static let minus = UInt8(ascii: "-")
+    fileprivate static let plus = UInt8(ascii: "+")
+    fileprivate static let dot = UInt8(ascii: ".")
+    fileprivate static let colon = UInt8(ascii: ":")
+    fileprivate static let comma = UInt8(ascii: ",")
+    fileprivate static let semicolon = UInt8(ascii: ";")
+    fileprivate static let openBrace = UInt8(ascii: "{")
+    fileprivate static let closeBrace = UInt8(ascii: "}")
+    fileprivate static let openAngle = UInt8(ascii: "<")
+    fileprivate static let closeAngle = UInt8(ascii: ">")
+    fileprivate static let openBracket = UInt8(ascii: "[")
+    fileprivate static let closeBracket = UInt8(ascii: "]")
+    fileprivate static let hash = UInt8(ascii: "#")
+    fileprivate static let zero = UInt8(ascii: "0")
 
-    var isDigit: Bool { self &- 0x30 < 10 }
-    var isOctalDigit: Bool { self &- 0x30 < 8 }
-    var isHexDigit: Bool { isDigit || (self | 0x20) &- 0x61 < 6 }
-    var isLetter: Bool { (self | 0x20) &- 0x61 < 26 || self == 0x5F }  // A-Z a-z _
-    var isIdentifierByte: Bool { isLetter || isDigit }
-    var isSpace: Bool { self == 0x20 || (self >= 0x09 && self <= 0x0D) }
-    var hexValue: UInt32 { isDigit ? UInt32(self &- 0x30) : UInt32((self | 0x20) &- 0x61 + 10) }
+    fileprivate var isDigit: Bool { self &- 0x30 < 10 }
+    fileprivate var isOctalDigit: Bool { self &- 0x30 < 8 }
+    fileprivate var isHexDigit: Bool { isDigit || (self | 0x20) &- 0x61 < 6 }
+    fileprivate var isLetter: Bool { (self | 0x20) &- 0x61 < 26 || self == 0x5F }  // A-Z a-z _
+    fileprivate var isIdentifierByte: Bool { isLetter || isDigit }
+    fileprivate var isSpace: Bool { self == 0x20 || (self >= 0x09 && self <= 0x0D) }
+    fileprivate var hexValue: UInt32 { isDigit ? UInt32(self &- 0x30) : UInt32((self | 0x20) &- 0x61 + 10) }
 }
 
 /// A tokenizer and recursive-descent parser that writes protobuf wire bytes.
@@ -324,7 +324,8 @@ struct TextParser {
         pos += 1
         while true {
             guard pos < count else {
-                throw error(at: start, "string literal is not terminated (expected a closing \(quote == .quote ? "\"" : "'"))")
+                throw error(
+                    at: start, "string literal is not terminated (expected a closing \(quote == .quote ? "\"" : "'"))")
             }
             let b = text[pos]
             if b == quote {
@@ -372,7 +373,7 @@ struct TextParser {
     // MARK: Messages
 
     /// Parses a whole document: the fields of the top-level message, then end of text.
-    mutating func parseDocument(_ d: MessageDescriptor) throws {
+    mutating func parseDocument(_ d: UnsafePointer<ProtobufCMessageDescriptor>) throws {
         try advance()
         try parseFields(d, depth: 0, close: nil, openedAt: 0)
     }
@@ -423,7 +424,8 @@ struct TextParser {
         }
         let closeAt = tok.start
         if close != nil { try advance() }
-        try checkRequired(d, seen: seen, seenHigh: seenHigh, openedAt: openedAt, closedAt: closeAt, topLevel: close == nil)
+        try checkRequired(
+            d, seen: seen, seenHigh: seenHigh, openedAt: openedAt, closedAt: closeAt, topLevel: close == nil)
     }
 
     private func checkRequired(
@@ -505,7 +507,8 @@ struct TextParser {
         let openedAt = tok.start
         guard depth < WireScanner.maxDepth else {
             throw error(
-                at: openedAt, "messages nested deeper than \(WireScanner.maxDepth) levels (at field '\(field.nameString)')")
+                at: openedAt,
+                "messages nested deeper than \(WireScanner.maxDepth) levels (at field '\(field.nameString)')")
         }
         try advance()
         putTag(field.id, 2)
@@ -564,8 +567,8 @@ struct TextParser {
     private func unknownFieldMessage(_ d: MessageDescriptor, _ name: String) -> String {
         let names = (0..<Int(d.pointee.n_fields)).map { d.pointee.fields[$0].nameString }
         var message = "unknown field '\(name)' in \(messageName(d))"
-        let scored = names.map { ($0, editDistance(name.lowercased(), $0)) }
-        if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 2) {
+        let scored = names.map { ($0, Self.editDistance(name.lowercased(), $0)) }
+        if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(1, name.count / 3) {
             message += "; did you mean '\(best.0)'?"
         } else {
             message += "; expected one of: \(names.joined(separator: ", "))"
@@ -705,7 +708,8 @@ struct TextParser {
             guard magnitude <= min.magnitude else {
                 throw error(
                     at: minusAt,
-                    "integer \(shown) is out of range for field '\(field.nameString)' (\(field.typeDescription): \(range))")
+                    "integer \(shown) is out of range for field '\(field.nameString)' (\(field.typeDescription): \(range))"
+                )
             }
             value = Int64(bitPattern: 0 &- magnitude)
         } else {
@@ -861,7 +865,8 @@ struct TextParser {
                     digits += 1
                 }
                 guard v <= 0xFF else {
-                    throw error(at: escapeAt, "octal escape \\\(String(v, radix: 8)) is out of range (largest is \\377)")
+                    throw error(
+                        at: escapeAt, "octal escape \\\(String(v, radix: 8)) is out of range (largest is \\377)")
                 }
                 scratch.append(UInt8(v))
             case UInt8(ascii: "x"):
@@ -918,23 +923,28 @@ struct TextParser {
     }
 }
 
-/// Levenshtein distance, for "did you mean" suggestions.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8)
-    let b = Array(b.utf8)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            let cost = a[i - 1] == b[j - 1] ? 0 : 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+extension TextParser {
+    /// Edit distance counting insertions, deletions, substitutions and swaps of neighbours
+    /// (optimal string alignment), for "did you mean" suggestions.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8)
+        let b = Array(b.utf8)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
+            }
         }
-        swap(&previous, &current)
+        return d[a.count][b.count]
     }
-    return previous[b.count]
 }
 
 // MARK: - Writer
@@ -944,7 +954,7 @@ struct TextWriter {
     var out: [UInt8] = []
 
     /// Writes every present field of the message at `m`, in field-number order.
-    mutating func writeFields(_ m: UnsafeRawPointer, _ d: MessageDescriptor, indent: Int) {
+    mutating func writeFields(_ m: UnsafeRawPointer, _ d: UnsafePointer<ProtobufCMessageDescriptor>, indent: Int) {
         guard let fields = d.pointee.fields else { return }
         for i in 0..<Int(d.pointee.n_fields) {
             let f = fields[i]
@@ -1041,9 +1051,9 @@ struct TextWriter {
         case PROTOBUF_C_TYPE_UINT64, PROTOBUF_C_TYPE_FIXED64:
             write(String(p.load(as: UInt64.self)))
         case PROTOBUF_C_TYPE_FLOAT:
-            write(formatFloat(p.load(as: Float.self)))
+            write(Self.format(p.load(as: Float.self)))
         case PROTOBUF_C_TYPE_DOUBLE:
-            write(formatDouble(p.load(as: Double.self)))
+            write(Self.format(p.load(as: Double.self)))
         case PROTOBUF_C_TYPE_BOOL:
             write(p.load(as: protobuf_c_boolean.self) != 0 ? "true" : "false")
         case PROTOBUF_C_TYPE_ENUM:
@@ -1091,30 +1101,35 @@ struct TextWriter {
     }
 }
 
-/// The shortest text that reads back as exactly `f`: `1`, `0.1`, `1e-05`, `-0`, `inf`, `nan`.
-///
-/// The text also survives Google's reader, which parses a double and then
-/// narrows it to float (and turns anything above `Float.greatestFiniteMagnitude`
-/// into infinity); the rare values where that path gives other bits are
-/// printed with the digits of the exact double instead.
-func formatFloat(_ f: Float) -> String {
-    if f.isNaN { return "nan" }
-    if f.isInfinite { return f < 0 ? "-inf" : "inf" }
-    var s = trimmedDescription(f.description)
-    if let d = Double(s), Float(d).bitPattern != f.bitPattern || d.magnitude > Double(Float.greatestFiniteMagnitude) {
-        s = trimmedDescription(Double(f).description)
+extension TextWriter {
+    /// The shortest text that reads back as exactly `f`: `1`, `0.1`, `1e-05`, `-0`, `inf`, `nan`.
+    ///
+    /// Google's C++ reader parses a double and narrows it to float, and some
+    /// versions turn anything above `Float.greatestFiniteMagnitude` into
+    /// infinity (`3.4028235e+38`, the shortest text of the largest float, is
+    /// above it). Where that route would not give the same bits, the float is
+    /// printed with the digits of its exact double value instead, which every
+    /// reader maps back to the same float.
+    static func format(_ f: Float) -> String {
+        if f.isNaN { return "nan" }
+        if f.isInfinite { return f < 0 ? "-inf" : "inf" }
+        var s = trimmedDescription(f.description)
+        if let d = Double(s), Float(d).bitPattern != f.bitPattern || d.magnitude > Double(Float.greatestFiniteMagnitude)
+        {
+            s = trimmedDescription(Double(f).description)
+        }
+        return s
     }
-    return s
-}
 
-/// The shortest text that reads back as exactly `d`.
-func formatDouble(_ d: Double) -> String {
-    if d.isNaN { return "nan" }
-    if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-    return trimmedDescription(d.description)
-}
+    /// The shortest text that reads back as exactly `d`.
+    static func format(_ d: Double) -> String {
+        if d.isNaN { return "nan" }
+        if d.isInfinite { return d < 0 ? "-inf" : "inf" }
+        return trimmedDescription(d.description)
+    }
 
-/// `"1.0"` → `"1"`, as Google prints whole numbers.
-private func trimmedDescription(_ s: String) -> String {
-    s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+    /// `"1.0"` → `"1"`, as Google prints whole numbers.
+    private static func trimmedDescription(_ s: String) -> String {
+        s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+    }
 }

@@ -1,4 +1,5 @@
 import CCaffe2Proto
+import Synchronization
 
 /// A structural check of protobuf wire bytes against a protobuf-c descriptor.
 ///
@@ -6,7 +7,12 @@ import CCaffe2Proto
 /// first and reports the first problem with its byte offset and field path
 /// (`NetDef.op[3].arg[0].floats`), so a user can tell a truncated download
 /// from a text file from a file of the wrong message type. It also bounds the
-/// nesting depth, which protobuf-c does not.
+/// nesting depth, which protobuf-c does not (a deeply nested file would
+/// otherwise overflow the stack inside protobuf-c).
+///
+/// The fast pass works from a precomputed ``ScanPlan`` per message type and
+/// builds no strings; only when it finds a problem does a second, detailed
+/// pass run to name the field path.
 struct WireScanner {
     struct Failure: Error {
         var offset: Int
@@ -16,30 +22,40 @@ struct WireScanner {
     static let maxDepth = 100
 
     let base: UnsafePointer<UInt8>
-    let end: Int
-    /// Builds field paths for messages. The fast pass leaves this off and a
-    /// failure is rescanned with it on, so good data pays for no strings.
+    /// Builds field paths for messages (the slow pass after a failure).
     let detailed: Bool
 
-    init(_ bytes: UnsafeRawBufferPointer, detailed: Bool = false) {
+    private init(_ bytes: UnsafeRawBufferPointer, detailed: Bool) {
         self.detailed = detailed
-        // An empty buffer may have a nil base address; use a dummy that is never read.
+        // An empty buffer may have a nil base address; it is never read then.
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(bitPattern: 1)!
-        end = bytes.count
     }
 
     /// Checks a whole message; throws the first problem found, with its field path.
     static func check(_ bytes: UnsafeRawBufferPointer, _ d: UnsafePointer<ProtobufCMessageDescriptor>) throws(Failure) {
+        let plan = ScanPlan.for(d)
         do {
-            try WireScanner(bytes).scanMessage(d, from: 0, to: bytes.count, depth: 0, path: "")
+            try WireScanner(bytes, detailed: false).scanMessage(plan, from: 0, to: bytes.count, depth: 0, path: "")
         } catch {
             let slow = WireScanner(bytes, detailed: true)
-            try slow.scanMessage(d, from: 0, to: bytes.count, depth: 0, path: String(cString: d.pointee.short_name))
+            try slow.scanMessage(plan, from: 0, to: bytes.count, depth: 0, path: plan.name)
             throw error  // not reached: the detailed pass fails at the same place
         }
     }
 
+    @inline(__always)
     private func readVarint(_ pos: inout Int, limit: Int, what: @autoclosure () -> String) throws(Failure) -> UInt64 {
+        // One-byte fast path (tags and short lengths).
+        if pos < limit, base[pos] < 0x80 {
+            pos += 1
+            return UInt64(base[pos - 1])
+        }
+        return try readVarintSlow(&pos, limit: limit, what: what())
+    }
+
+    private func readVarintSlow(_ pos: inout Int, limit: Int, what: @autoclosure () -> String) throws(Failure)
+        -> UInt64
+    {
         let start = pos
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -61,29 +77,14 @@ struct WireScanner {
         }
     }
 
-    private func fieldIndex(_ d: UnsafePointer<ProtobufCMessageDescriptor>, number: UInt32) -> Int? {
-        let m = d.pointee
-        // Fields are sorted by number; a binary search keeps long messages fast.
-        var lo = 0
-        var hi = Int(m.n_fields) - 1
-        while lo <= hi {
-            let mid = (lo + hi) / 2
-            let f = m.fields[mid]
-            if f.id == number { return mid }
-            if f.id < number { lo = mid + 1 } else { hi = mid - 1 }
-        }
-        return nil
-    }
-
-    fileprivate func scanMessage(
-        _ d: UnsafePointer<ProtobufCMessageDescriptor>, from start: Int, to limit: Int, depth: Int, path: String
-    ) throws(Failure) {
+    fileprivate func scanMessage(_ plan: ScanPlan, from start: Int, to limit: Int, depth: Int, path: String)
+        throws(Failure)
+    {
         guard depth <= Self.maxDepth else {
             throw Failure(offset: start, message: "messages nested deeper than \(Self.maxDepth) levels at \(path)")
         }
         var seenRequired: UInt64 = 0
-        var counts: [UInt32: Int] = [:]
-        let fieldsBase = d.pointee.fields!
+        var counts: [Int: Int] = [:]
         var pos = start
         while pos < limit {
             let tagOffset = pos
@@ -93,79 +94,46 @@ struct WireScanner {
             guard number != 0, number <= 536_870_911 else {
                 throw Failure(offset: tagOffset, message: "invalid field number \(number) in \(path)")
             }
-            guard let fi = fieldIndex(d, number: UInt32(number)) else {
+            guard let fi = plan.fieldIndex(Int(number)) else {
                 try skipUnknown(wire: wire, number: number, pos: &pos, limit: limit, tagOffset: tagOffset, path: path)
                 continue
             }
-            let f = fieldsBase[fi]
+            let f = plan.hot[fi]
             var fpath = ""
             if detailed {
-                let fname = String(cString: f.name)
-                let index = counts[f.id, default: 0]
-                counts[f.id] = index + 1
-                fpath = f.label == PROTOBUF_C_LABEL_REPEATED ? "\(path).\(fname)[\(index)]" : "\(path).\(fname)"
+                let index = counts[fi, default: 0]
+                counts[fi] = index + 1
+                let name = plan.fields[fi].name
+                fpath = f.repeated ? "\(path).\(name)[\(index)]" : "\(path).\(name)"
             }
-            if f.label == PROTOBUF_C_LABEL_REQUIRED && fi < 64 { seenRequired |= 1 << UInt64(fi) }
-            try scanField(f, wire: wire, pos: &pos, limit: limit, tagOffset: tagOffset, depth: depth, path: fpath)
-        }
-        let m = d.pointee
-        for i in 0..<min(Int(m.n_fields), 64) where m.fields[i].label == PROTOBUF_C_LABEL_REQUIRED {
-            if seenRequired & (1 << UInt64(i)) == 0 {
-                throw Failure(
-                    offset: start,
-                    message: "required field '\(String(cString: m.fields[i].name))' of \(path) is missing")
+            if f.required { seenRequired |= 1 << UInt64(fi & 63) }
+            if wire != f.wire && !(f.packable && wire == 2) {
+                throw wireTypeMismatch(plan.fields[fi], wire: wire, tagOffset: tagOffset, path: fpath)
             }
+            try scanField(
+                plan, fi, f, wire: wire, pos: &pos, limit: limit, tagOffset: tagOffset, depth: depth, path: fpath)
         }
-    }
-
-    private static func expectedWire(_ type: ProtobufCType) -> Int {
-        switch type {
-        case PROTOBUF_C_TYPE_SFIXED32, PROTOBUF_C_TYPE_FIXED32, PROTOBUF_C_TYPE_FLOAT: return 5
-        case PROTOBUF_C_TYPE_SFIXED64, PROTOBUF_C_TYPE_FIXED64, PROTOBUF_C_TYPE_DOUBLE: return 1
-        case PROTOBUF_C_TYPE_STRING, PROTOBUF_C_TYPE_BYTES, PROTOBUF_C_TYPE_MESSAGE: return 2
-        default: return 0
-        }
-    }
-
-    static func typeName(_ f: ProtobufCFieldDescriptor) -> String {
-        switch f.type {
-        case PROTOBUF_C_TYPE_INT32: return "int32"
-        case PROTOBUF_C_TYPE_SINT32: return "sint32"
-        case PROTOBUF_C_TYPE_SFIXED32: return "sfixed32"
-        case PROTOBUF_C_TYPE_INT64: return "int64"
-        case PROTOBUF_C_TYPE_SINT64: return "sint64"
-        case PROTOBUF_C_TYPE_SFIXED64: return "sfixed64"
-        case PROTOBUF_C_TYPE_UINT32: return "uint32"
-        case PROTOBUF_C_TYPE_FIXED32: return "fixed32"
-        case PROTOBUF_C_TYPE_UINT64: return "uint64"
-        case PROTOBUF_C_TYPE_FIXED64: return "fixed64"
-        case PROTOBUF_C_TYPE_FLOAT: return "float"
-        case PROTOBUF_C_TYPE_DOUBLE: return "double"
-        case PROTOBUF_C_TYPE_BOOL: return "bool"
-        case PROTOBUF_C_TYPE_ENUM: return "enum"
-        case PROTOBUF_C_TYPE_STRING: return "string"
-        case PROTOBUF_C_TYPE_BYTES: return "bytes"
-        default:
-            let md = f.descriptor!.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
-            return String(cString: md.pointee.name)
+        if seenRequired & plan.requiredMask != plan.requiredMask {
+            for (i, f) in plan.fields.enumerated() where f.required && seenRequired & (1 << UInt64(i & 63)) == 0 {
+                throw Failure(offset: start, message: "required field '\(f.name)' of \(path) is missing")
+            }
         }
     }
 
     private static let wireNames = ["varint", "64-bit", "length-delimited", "start-group", "end-group", "32-bit"]
 
+    private func wireTypeMismatch(_ f: ScanPlan.Field, wire: Int, tagOffset: Int, path: String) -> Failure {
+        let got = wire < Self.wireNames.count ? Self.wireNames[wire] : "invalid (\(wire))"
+        return Failure(
+            offset: tagOffset,
+            message: "field \(path) (#\(f.number), \(f.typeName)) has wire type \(got), expected \(Self.wireNames[f.wire])")
+    }
+
+    @inline(__always)
     private func scanField(
-        _ f: ProtobufCFieldDescriptor, wire: Int, pos: inout Int, limit: Int, tagOffset: Int, depth: Int, path: String
+        _ plan: ScanPlan, _ fi: Int, _ f: ScanPlan.Hot, wire: Int, pos: inout Int, limit: Int, tagOffset: Int,
+        depth: Int, path: String
     ) throws(Failure) {
-        let expected = Self.expectedWire(f.type)
-        let packable = f.label == PROTOBUF_C_LABEL_REPEATED && expected != 2
-        if wire != expected && !(packable && wire == 2) {
-            let got = wire < Self.wireNames.count ? Self.wireNames[wire] : "invalid (\(wire))"
-            throw Failure(
-                offset: tagOffset,
-                message:
-                    "field \(path) (#\(f.id), \(Self.typeName(f))) has wire type \(got), expected \(Self.wireNames[expected])"
-            )
-        }
         switch wire {
         case 0:
             _ = try readVarint(&pos, limit: limit, what: "value of \(path)")
@@ -184,20 +152,19 @@ struct WireScanner {
                     message: "length \(len) of \(path) runs past the end of the data (\(limit - pos) bytes left)")
             }
             let stop = pos + Int(len)
-            if f.type == PROTOBUF_C_TYPE_MESSAGE {
-                let md = f.descriptor!.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
-                try scanMessage(md, from: pos, to: stop, depth: depth + 1, path: path)
-            } else if packable {
-                switch expected {
-                case 0:
+            if f.isMessage {
+                try scanMessage(plan.fields[fi].message!, from: pos, to: stop, depth: depth + 1, path: path)
+            } else if f.packable {
+                if f.wire == 0 {
                     var p = pos
                     while p < stop { _ = try readVarint(&p, limit: stop, what: "packed element of \(path)") }
-                default:
-                    let size = expected == 1 ? 8 : 4
+                } else {
+                    let size = f.wire == 1 ? 8 : 4
                     guard len % UInt64(size) == 0 else {
                         throw Failure(
                             offset: lenOffset,
-                            message: "packed \(Self.typeName(f)) field \(path) has \(len) bytes, not a multiple of \(size)"
+                            message:
+                                "packed \(plan.fields[fi].typeName) field \(path) has \(len) bytes, not a multiple of \(size)"
                         )
                     }
                 }
@@ -234,5 +201,121 @@ struct WireScanner {
                 offset: tagOffset,
                 message: "field #\(number) in \(path) has wire type \(wire), which protobuf-c cannot read")
         }
+    }
+
+    /// The protobuf type name of a field (for messages).
+    static func typeName(_ f: ProtobufCFieldDescriptor) -> String {
+        switch f.type {
+        case PROTOBUF_C_TYPE_INT32: return "int32"
+        case PROTOBUF_C_TYPE_SINT32: return "sint32"
+        case PROTOBUF_C_TYPE_SFIXED32: return "sfixed32"
+        case PROTOBUF_C_TYPE_INT64: return "int64"
+        case PROTOBUF_C_TYPE_SINT64: return "sint64"
+        case PROTOBUF_C_TYPE_SFIXED64: return "sfixed64"
+        case PROTOBUF_C_TYPE_UINT32: return "uint32"
+        case PROTOBUF_C_TYPE_FIXED32: return "fixed32"
+        case PROTOBUF_C_TYPE_UINT64: return "uint64"
+        case PROTOBUF_C_TYPE_FIXED64: return "fixed64"
+        case PROTOBUF_C_TYPE_FLOAT: return "float"
+        case PROTOBUF_C_TYPE_DOUBLE: return "double"
+        case PROTOBUF_C_TYPE_BOOL: return "bool"
+        case PROTOBUF_C_TYPE_ENUM: return "enum"
+        case PROTOBUF_C_TYPE_STRING: return "string"
+        case PROTOBUF_C_TYPE_BYTES: return "bytes"
+        default:
+            let md = f.descriptor!.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
+            return String(cString: md.pointee.name)
+        }
+    }
+}
+
+/// What the scanner needs to know about one message type, computed once from its descriptor.
+final class ScanPlan: @unchecked Sendable {
+    struct Field {
+        var number: Int
+        var name: String
+        var typeName: String
+        /// The wire type of one element (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32).
+        var wire: Int
+        /// A repeated scalar, which may also arrive packed (wire type 2).
+        var packable: Bool
+        var repeated: Bool
+        var required: Bool
+        /// Set (after construction, since message types are recursive) for message fields.
+        var message: ScanPlan?
+    }
+
+    /// The per-field facts the fast pass needs, as plain values (no reference counting).
+    struct Hot {
+        var wire: Int
+        var packable: Bool
+        var repeated: Bool
+        var required: Bool
+        var isMessage: Bool
+    }
+
+    let name: String
+    @exclusivity(unchecked) private(set) var fields: [Field] = []
+    @exclusivity(unchecked) private(set) var hot: [Hot] = []
+    /// Field number → index in `fields` (-1 if none), for numbers up to `byNumber.count - 1`.
+    @exclusivity(unchecked) private var byNumber: [Int] = []
+    @exclusivity(unchecked) private(set) var requiredMask: UInt64 = 0
+
+    private init(name: String) { self.name = name }
+
+    @inline(__always)
+    func fieldIndex(_ number: Int) -> Int? {
+        if number < byNumber.count {
+            let i = byNumber[number]
+            return i >= 0 ? i : nil
+        }
+        return nil
+    }
+
+    private static let cache = Mutex<[UInt: ScanPlan]>([:])
+
+    /// The plan for `d` and every message type reachable from it (built once per process).
+    static func `for`(_ d: UnsafePointer<ProtobufCMessageDescriptor>) -> ScanPlan {
+        cache.withLock { cache in build(d, &cache) }
+    }
+
+    private static func build(
+        _ d: UnsafePointer<ProtobufCMessageDescriptor>, _ cache: inout [UInt: ScanPlan]
+    ) -> ScanPlan {
+        if let p = cache[UInt(bitPattern: d)] { return p }
+        let plan = ScanPlan(name: String(cString: d.pointee.short_name))
+        cache[UInt(bitPattern: d)] = plan
+        let m = d.pointee
+        var maxNumber = 0
+        var subs: [(Int, UnsafePointer<ProtobufCMessageDescriptor>)] = []
+        for i in 0..<Int(m.n_fields) {
+            let f = m.fields[i]
+            let wire: Int
+            switch f.type {
+            case PROTOBUF_C_TYPE_SFIXED32, PROTOBUF_C_TYPE_FIXED32, PROTOBUF_C_TYPE_FLOAT: wire = 5
+            case PROTOBUF_C_TYPE_SFIXED64, PROTOBUF_C_TYPE_FIXED64, PROTOBUF_C_TYPE_DOUBLE: wire = 1
+            case PROTOBUF_C_TYPE_STRING, PROTOBUF_C_TYPE_BYTES, PROTOBUF_C_TYPE_MESSAGE: wire = 2
+            default: wire = 0
+            }
+            let repeated = f.label == PROTOBUF_C_LABEL_REPEATED
+            plan.fields.append(
+                Field(
+                    number: Int(f.id), name: String(cString: f.name), typeName: WireScanner.typeName(f), wire: wire,
+                    packable: repeated && wire != 2, repeated: repeated, required: f.label == PROTOBUF_C_LABEL_REQUIRED,
+                    message: nil))
+            if f.label == PROTOBUF_C_LABEL_REQUIRED && i < 64 { plan.requiredMask |= 1 << UInt64(i) }
+            if f.type == PROTOBUF_C_TYPE_MESSAGE {
+                subs.append((i, f.descriptor!.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)))
+            }
+            maxNumber = max(maxNumber, Int(f.id))
+        }
+        plan.hot = plan.fields.map {
+            Hot(wire: $0.wire, packable: $0.packable, repeated: $0.repeated, required: $0.required, isMessage: false)
+        }
+        for (i, _) in subs { plan.hot[i].isMessage = true }
+        plan.byNumber = Array(repeating: -1, count: min(maxNumber, 4096) + 1)
+        for (i, f) in plan.fields.enumerated() where f.number < plan.byNumber.count { plan.byNumber[f.number] = i }
+        for (i, sd) in subs { plan.fields[i].message = build(sd, &cache) }
+        return plan
     }
 }

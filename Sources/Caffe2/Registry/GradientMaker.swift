@@ -11,11 +11,19 @@ public enum Gradient: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The (indices, values) blob names, if sparse.
+    public var sparse: (indices: String, values: String)? {
+        if case .sparse(let i, let v) = self { return (i, v) }
+        return nil
+    }
+
+    /// Whether this is a sparse (indices, values) gradient.
     public var isSparse: Bool {
         if case .sparse = self { return true }
         return false
     }
 
+    /// The dense name, or `(indices, values)`.
     public var description: String {
         switch self {
         case .dense(let d): return d
@@ -49,18 +57,32 @@ public struct GradientMaker: Sendable {
     public var copyEngine = true
     /// Append all forward arguments to every gradient op (default true).
     public var copyArguments = true
+    /// Set `is_gradient_op` on every gradient op (default true, as Caffe2's C++ makers do).
+    /// Caffe2's Python-registered gradient functions leave it unset; turn this off to
+    /// reproduce them.
+    public var markGradientOp = true
 
     init(kind: Kind) { self.kind = kind }
 
     /// A maker that returns gradient operators and records input gradients with `GI`/`SetDense`/...
+    ///
+    /// - Parameters:
+    ///   - copyDeviceOption: copy the forward op's `device_option` (when it has one) onto every gradient op.
+    ///   - copyEngine: copy the forward op's `engine` (when it has one) onto every gradient op.
+    ///   - copyArguments: append every forward argument after the arguments the maker set.
+    ///   - markGradientOp: set `is_gradient_op` on every gradient op.
+    ///   - body: builds the gradient operators; records each input's gradient through `GI`,
+    ///     `GI_I`/`GI_V`, `SetDense` or `SetSparse`.
     public static func make(
         copyDeviceOption: Bool = true, copyEngine: Bool = true, copyArguments: Bool = true,
+        markGradientOp: Bool = true,
         _ body: @escaping @Sendable (inout GradientContext) throws -> [OperatorDef]
     ) -> GradientMaker {
         var m = GradientMaker(kind: .make(body))
         m.copyDeviceOption = copyDeviceOption
         m.copyEngine = copyEngine
         m.copyArguments = copyArguments
+        m.markGradientOp = markGradientOp
         return m
     }
 
@@ -196,6 +218,7 @@ public struct GradientContext {
 
 /// The gradient operators of one forward operator and the gradient of each of its inputs.
 public struct GradientOpsMeta: Sendable, Equatable {
+    /// The gradient operators, in the order they must run.
     public var ops: [OperatorDef]
     /// One entry per forward input.
     public var gInput: [Gradient?]
@@ -213,6 +236,14 @@ extension OperatorRegistry {
         guard gOutput.count == def.output.count else {
             throw fail("expected \(def.output.count) output gradients for \(def.type), got \(gOutput.count)")
         }
+        // GradientMakerBase::Get(): VerifyOp() first, then GetGradientDefs().
+        if let schema = schema(def.type) {
+            do {
+                try schema.verify(def)
+            } catch let e as Caffe2Error {
+                throw fail("(GradientMaker) \(e.message)")
+            }
+        }
         switch maker.kind {
         case .shouldNotDoGradient:
             throw fail("One should not call gradient for operator \(def.type).")
@@ -221,20 +252,13 @@ extension OperatorRegistry {
         case .noGradient, .make:
             break
         }
-        if let schema = schema(def.type) {
-            do {
-                try schema.verify(def)
-            } catch let e as Caffe2Error {
-                throw fail("(GradientMaker) \(e.message)")
-            }
-        }
         guard case .make(let body) = maker.kind else {
             return GradientOpsMeta(ops: [], gInput: Array(repeating: nil, count: def.input.count))
         }
         var ctx = GradientContext(def: def, gOutput: gOutput)
         var ops = try body(&ctx)
         for k in ops.indices {
-            ops[k].isGradientOp = true
+            if maker.markGradientOp { ops[k].isGradientOp = true }
             if maker.copyDeviceOption, let d = def.deviceOption { ops[k].deviceOption = d }
             if maker.copyEngine, let e = def.engine { ops[k].engine = e }
             if maker.copyArguments, !def.arg.isEmpty { ops[k].arg += def.arg }

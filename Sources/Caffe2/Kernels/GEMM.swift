@@ -1,0 +1,201 @@
+import COpenBLAS
+import Dispatch
+
+// Row-major matrix products through OpenBLAS (Debian's libopenblas), and the
+// scratch memory the convolution kernels unfold images into.
+//
+// Threading: OpenBLAS is switched to one thread the first time a product
+// runs, and our own `Parallel` splits the work instead (large products by
+// column or row blocks, convolutions by images). Two thread pools on two
+// cores would otherwise fight each other, and OpenBLAS's spinning workers
+// would stall `concurrentPerform` chunks running beside them.
+
+/// A floating-point element type OpenBLAS has a GEMM for.
+public protocol BLASScalar: FloatingTensorElement {
+    /// `C = alpha·op(A)·op(B) + beta·C`, row-major, on the calling thread only.
+    static func blasGemm(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Self,
+        _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int, _ beta: Self,
+        _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
+}
+
+@inline(__always)
+private func cblasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+extension Float: BLASScalar {
+    public static func blasGemm(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB), Int32(m), Int32(n), Int32(k), alpha, a,
+            Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+extension Double: BLASScalar {
+    public static func blasGemm(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Double,
+        _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int, _ beta: Double,
+        _ c: UnsafeMutablePointer<Double>, _ ldc: Int
+    ) {
+        cblas_dgemm(
+            CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB), Int32(m), Int32(n), Int32(k), alpha, a,
+            Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+/// General matrix products, `C = alpha·op(A)·op(B) + beta·C`, row-major.
+///
+/// `op(A)` is `m × k` (A is stored `m × k` with leading dimension `lda`, or
+/// `k × m` when `transA`), `op(B)` is `k × n`, C is `m × n` with leading
+/// dimension `ldc`. `beta = 0` overwrites C (NaNs in C do not survive).
+///
+/// ```swift
+/// // Y[M, N] = X[M, K] · W[N, K]ᵀ
+/// GEMM.multiply(transA: false, transB: true, m: M, n: N, k: K,
+///               a: x, lda: K, b: w, ldb: K, beta: 0, c: y, ldc: N)
+/// ```
+public enum GEMM {
+    /// Multiply-adds below which a product stays on one thread.
+    public static let minParallelWork = 1 << 20
+
+    /// Makes OpenBLAS single-threaded (once per process): our kernels do the splitting.
+    static let configureBLAS: Void = { openblas_set_num_threads(1) }()
+
+    /// One product on the calling thread (for use inside already-parallel loops).
+    @inline(__always)
+    public static func serial<T: BLASScalar>(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
+        a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int, beta: T,
+        c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        _ = configureBLAS
+        if m <= 0 || n <= 0 { return }
+        if k <= 0 {
+            // OpenBLAS leaves C alone for k = 0; the product is empty, so C = beta·C.
+            for i in 0..<m {
+                let row = c + i * ldc
+                if beta == 0 {
+                    row.update(repeating: 0, count: n)
+                } else if beta != 1 {
+                    for j in 0..<n { row[j] *= beta }
+                }
+            }
+            return
+        }
+        T.blasGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
+    /// One product, split over `Parallel.threadCount` threads when it is large
+    /// (by blocks of C's columns, or of its rows when C is narrow).
+    public static func multiply<T: BLASScalar>(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
+        a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int, beta: T,
+        c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        let threads = Parallel.threadCount
+        let work = m * n * max(k, 1)
+        if threads <= 1 || work < minParallelWork || (n < 32 && m < 8) {
+            serial(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc)
+            return
+        }
+        _ = configureBLAS
+        let byColumns = n >= 32 * threads || n >= m
+        let extent = byColumns ? n : m
+        let parts = min(threads, max(1, extent / 16))
+        Parallel.forEach(parts) { p in
+            // Block boundaries on multiples of 16 (whole vector registers).
+            let lo = p == 0 ? 0 : (extent * p / parts) & ~15
+            let hi = p == parts - 1 ? extent : (extent * (p + 1) / parts) & ~15
+            if lo >= hi { return }
+            if byColumns {
+                let bp = transB ? b + lo * ldb : b + lo
+                serial(
+                    transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda, b: bp,
+                    ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+            } else {
+                let ap = transA ? a + lo : a + lo * lda
+                serial(
+                    transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha, a: ap, lda: lda, b: b,
+                    ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
+            }
+        }
+    }
+}
+
+/// Reusable, growable scratch memory owned by one operator instance, so
+/// steady-state runs allocate nothing. Not thread-safe: each thread of a
+/// parallel kernel gets its own buffer from ``ScratchPool``.
+final class ScratchBuffer {
+    private var base: UnsafeMutableRawPointer?
+    private var capacity = 0
+
+    init() {}
+
+    /// At least `count` elements of `T` (contents undefined; valid until the next call).
+    func pointer<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let bytes = max(count, 1) * MemoryLayout<T>.stride
+        if bytes > capacity {
+            base?.deallocate()
+            base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            capacity = bytes
+        }
+        return base!.bindMemory(to: T.self, capacity: max(count, 1))
+    }
+
+    /// `count` zeroed elements of `T`.
+    func zeroed<T: BinaryFloatingPoint>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let p = pointer(T.self, count: count)
+        p.update(repeating: 0, count: count)
+        return p
+    }
+
+    deinit { base?.deallocate() }
+}
+
+/// One ``ScratchBuffer`` per thread slot plus shared named buffers.
+final class ScratchPool {
+    private var perThread: [ScratchBuffer]
+    private var named: [ScratchBuffer]
+
+    /// `shared` buffers used outside parallel sections, plus one per thread.
+    init(shared: Int = 4) {
+        perThread = (0..<max(Parallel.threadCount, 1)).map { _ in ScratchBuffer() }
+        named = (0..<shared).map { _ in ScratchBuffer() }
+    }
+
+    /// The buffer of thread slot `i`.
+    func thread(_ i: Int) -> ScratchBuffer {
+        while i >= perThread.count { perThread.append(ScratchBuffer()) }
+        return perThread[i]
+    }
+
+    /// Shared buffer number `i` (for use outside parallel sections).
+    func shared(_ i: Int) -> ScratchBuffer {
+        while i >= named.count { named.append(ScratchBuffer()) }
+        return named[i]
+    }
+}
+
+extension Parallel {
+    /// Runs `body(slot, range)` over `0..<count` split into at most
+    /// `threadCount` contiguous ranges, one per thread slot; on one thread
+    /// when `count < 2` or there is one core.
+    @inline(__always)
+    static func forRanges(_ count: Int, _ body: (_ slot: Int, _ range: Range<Int>) -> Void) {
+        let parts = min(threadCount, count)
+        if parts <= 1 {
+            body(0, 0..<count)
+            return
+        }
+        forEach(parts) { p in
+            let lo = count * p / parts
+            let hi = count * (p + 1) / parts
+            if lo < hi { body(p, lo..<hi) }
+        }
+    }
+}

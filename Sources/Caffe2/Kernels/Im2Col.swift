@@ -1,0 +1,229 @@
+// Unfolding images into columns (im2col) for convolution as a matrix
+// product, the adjoint fold (col2im), and NCHW <-> NHWC layout transposes.
+//
+// Spatial dims are always handled as three, (D, H, W): a 2-D image has
+// D = 1 and a 1-D image D = H = 1, with kernel 1, stride 1, pad 0 there.
+
+/// The geometry of one convolution window sweep: an image of `channels`
+/// channels and `input` spatial size, a kernel of `kernel` taps with
+/// `stride`, `dilation` and head padding `padHead`, giving `output` positions.
+///
+/// The column matrix of one image is `rows × columns` with
+/// `rows = channels · kd·kh·kw` (channel-major, then kernel taps) and
+/// `columns = od·oh·ow`: Caffe2's NCHW `Im2Col` layout.
+public struct ConvGeometry: Sendable, Equatable {
+    public var channels: Int
+    public var input: SIMD3<Int>
+    public var output: SIMD3<Int>
+    public var kernel: SIMD3<Int>
+    public var stride: SIMD3<Int>
+    public var dilation: SIMD3<Int>
+    public var padHead: SIMD3<Int>
+
+    /// Builds a geometry from per-dim lists of 1 to 3 spatial dims.
+    public init(
+        channels: Int, input: [Int], output: [Int], kernel: [Int], stride: [Int], dilation: [Int], padHead: [Int]
+    ) {
+        func lift(_ v: [Int], _ fill: Int) -> SIMD3<Int> {
+            let p = Array(repeating: fill, count: max(0, 3 - v.count)) + v.suffix(3)
+            return SIMD3(p[0], p[1], p[2])
+        }
+        self.channels = channels
+        self.input = lift(input, 1)
+        self.output = lift(output, 1)
+        self.kernel = lift(kernel, 1)
+        self.stride = lift(stride, 1)
+        self.dilation = lift(dilation, 1)
+        self.padHead = lift(padHead, 0)
+    }
+
+    /// Taps per channel, `kd·kh·kw`.
+    public var kernelSize: Int { kernel[0] * kernel[1] * kernel[2] }
+    /// Pixels per input channel.
+    public var inputSize: Int { input[0] * input[1] * input[2] }
+    /// Output positions, the column count.
+    public var outputSize: Int { output[0] * output[1] * output[2] }
+    /// Rows of the column matrix, `channels · kernelSize`.
+    public var rows: Int { channels * kernelSize }
+
+    /// Whether the column matrix equals the image itself (1×1 kernel, stride
+    /// 1, no padding, same size), so im2col can be skipped.
+    public var isIdentity: Bool {
+        kernel == SIMD3(1, 1, 1) && stride == SIMD3(1, 1, 1) && padHead == SIMD3(0, 0, 0) && output == input
+    }
+}
+
+/// The output positions `lo..<hi` along one dim whose input index
+/// `o·stride + offset` falls inside `0..<size`, clamped to `0..<count`.
+@inline(__always)
+private func validRange(offset: Int, stride: Int, size: Int, count: Int) -> (Int, Int) {
+    let lo = offset >= 0 ? 0 : min(count, (-offset + stride - 1) / stride)
+    let last = size - 1 - offset
+    let hi = last < 0 ? 0 : min(count, last / stride + 1)
+    return (lo, max(lo, hi))
+}
+
+/// Unfolds channels `channelRange` of one image `x` (`channels × D×H×W`) into
+/// the matching rows of `col` (`rows × columns`); padding positions become 0.
+@inline(never)
+public func im2col<T: FloatingTensorElement>(
+    _ x: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>, channels channelRange: Range<Int>
+) {
+    let (iD, iH, iW) = (g.input[0], g.input[1], g.input[2])
+    let (oD, oH, oW) = (g.output[0], g.output[1], g.output[2])
+    let (kD, kH, kW) = (g.kernel[0], g.kernel[1], g.kernel[2])
+    let (sD, sH, sW) = (g.stride[0], g.stride[1], g.stride[2])
+    let (dD, dH, dW) = (g.dilation[0], g.dilation[1], g.dilation[2])
+    let (pD, pH, pW) = (g.padHead[0], g.padHead[1], g.padHead[2])
+    let columns = oD * oH * oW
+    let plane = oH * oW
+    for c in channelRange {
+        let xc = x + c * iD * iH * iW
+        var row = c * kD * kH * kW
+        for kd in 0..<kD {
+            for kh in 0..<kH {
+                for kw in 0..<kW {
+                    let dst = col + row * columns
+                    row += 1
+                    let w0 = kw * dW - pW
+                    let (wlo, whi) = validRange(offset: w0, stride: sW, size: iW, count: oW)
+                    for od in 0..<oD {
+                        let id = od * sD - pD + kd * dD
+                        let dplane = dst + od * plane
+                        if id < 0 || id >= iD {
+                            dplane.update(repeating: 0, count: plane)
+                            continue
+                        }
+                        for oh in 0..<oH {
+                            let ih = oh * sH - pH + kh * dH
+                            let d = dplane + oh * oW
+                            if ih < 0 || ih >= iH {
+                                d.update(repeating: 0, count: oW)
+                                continue
+                            }
+                            let src = xc + (id * iH + ih) * iW + w0
+                            if wlo > 0 { d.update(repeating: 0, count: wlo) }
+                            if sW == 1 {
+                                (d + wlo).update(from: src + wlo, count: whi - wlo)
+                            } else {
+                                for ow in wlo..<whi { d[ow] = src[ow * sW] }
+                            }
+                            if whi < oW { (d + whi).update(repeating: 0, count: oW - whi) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of ``im2col(_:_:_:channels:)``: adds every entry of the rows
+/// of `col` belonging to `channelRange` back into its image position in `x`
+/// (entries that fall in the padding are dropped). `x` is accumulated into,
+/// not overwritten.
+@inline(never)
+public func col2im<T: FloatingTensorElement>(
+    _ col: UnsafePointer<T>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<T>, channels channelRange: Range<Int>
+) {
+    let (iD, iH, iW) = (g.input[0], g.input[1], g.input[2])
+    let (oD, oH, oW) = (g.output[0], g.output[1], g.output[2])
+    let (kD, kH, kW) = (g.kernel[0], g.kernel[1], g.kernel[2])
+    let (sD, sH, sW) = (g.stride[0], g.stride[1], g.stride[2])
+    let (dD, dH, dW) = (g.dilation[0], g.dilation[1], g.dilation[2])
+    let (pD, pH, pW) = (g.padHead[0], g.padHead[1], g.padHead[2])
+    let columns = oD * oH * oW
+    let plane = oH * oW
+    for c in channelRange {
+        let xc = x + c * iD * iH * iW
+        var row = c * kD * kH * kW
+        for kd in 0..<kD {
+            for kh in 0..<kH {
+                for kw in 0..<kW {
+                    let src = col + row * columns
+                    row += 1
+                    let w0 = kw * dW - pW
+                    let (wlo, whi) = validRange(offset: w0, stride: sW, size: iW, count: oW)
+                    if wlo >= whi { continue }
+                    for od in 0..<oD {
+                        let id = od * sD - pD + kd * dD
+                        if id < 0 || id >= iD { continue }
+                        for oh in 0..<oH {
+                            let ih = oh * sH - pH + kh * dH
+                            if ih < 0 || ih >= iH { continue }
+                            let s = src + od * plane + oh * oW
+                            let dst = xc + (id * iH + ih) * iW + w0
+                            if sW == 1 {
+                                for ow in wlo..<whi { dst[ow] += s[ow] }
+                            } else {
+                                for ow in wlo..<whi { dst[ow * sW] += s[ow] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `im2col` of a whole image, split over threads by channel when large.
+public func im2colParallel<T: FloatingTensorElement>(
+    _ x: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>
+) {
+    if g.rows * g.outputSize < Parallel.minElementsPerThread * 2 || g.channels < 2 {
+        im2col(x, g, col, channels: 0..<g.channels)
+        return
+    }
+    Parallel.forRanges(g.channels) { _, r in im2col(x, g, col, channels: r) }
+}
+
+/// `col2im` of a whole image, split over threads by channel when large.
+public func col2imParallel<T: FloatingTensorElement>(
+    _ col: UnsafePointer<T>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<T>
+) {
+    if g.rows * g.outputSize < Parallel.minElementsPerThread * 2 || g.channels < 2 {
+        col2im(col, g, x, channels: 0..<g.channels)
+        return
+    }
+    Parallel.forRanges(g.channels) { _, r in col2im(col, g, x, channels: r) }
+}
+
+/// `dst[n][c][s] = src[n][s][c]`: NHWC (`[N, S, C]`) to NCHW (`[N, C, S]`).
+@inline(never)
+public func transposeToChannelsFirst<T: FloatingTensorElement>(
+    _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, batch: Int, spatial: Int, channels: Int
+) {
+    transpose2D(src, dst, batches: batch, rows: spatial, columns: channels)
+}
+
+/// `dst[n][s][c] = src[n][c][s]`: NCHW (`[N, C, S]`) to NHWC (`[N, S, C]`).
+@inline(never)
+public func transposeToChannelsLast<T: FloatingTensorElement>(
+    _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, batch: Int, spatial: Int, channels: Int
+) {
+    transpose2D(src, dst, batches: batch, rows: channels, columns: spatial)
+}
+
+/// For each batch, `dst[j][i] = src[i][j]` over a `rows × columns` matrix, in cache blocks.
+@inline(__always)
+private func transpose2D<T: FloatingTensorElement>(
+    _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, batches: Int, rows: Int, columns: Int
+) {
+    let block = 32
+    for b in 0..<batches {
+        let s = src + b * rows * columns
+        let d = dst + b * rows * columns
+        var i0 = 0
+        while i0 < rows {
+            let i1 = min(i0 + block, rows)
+            var j0 = 0
+            while j0 < columns {
+                let j1 = min(j0 + block, columns)
+                for i in i0..<i1 {
+                    for j in j0..<j1 { d[j * rows + i] = s[i * columns + j] }
+                }
+                j0 = j1
+            }
+            i0 = i1
+        }
+    }
+}

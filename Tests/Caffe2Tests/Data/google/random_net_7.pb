@@ -1,0 +1,2 @@
+
+😀async_scheduling
