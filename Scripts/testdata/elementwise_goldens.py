@@ -138,7 +138,7 @@ legacy = [
     ([2, 3, 4, 5], [4, 5], [arg_i("broadcast", 1)], -1),
     ([2, 3, 4, 5], [1, 3, 1], [arg_i("broadcast", 1), arg_i("axis", 0)], 0),
     ([2, 3, 4, 5], [3], [arg_i("broadcast", 1), arg_s("axis_str", "C")], 1),
-    ([2, 4, 3], [3], [arg_i("broadcast", 1), arg_s("axis_str", "C"), arg_s("order", "NHWC")], 2),
+    ([2, 4, 5, 3], [3], [arg_i("broadcast", 1), arg_s("axis_str", "C"), arg_s("order", "NHWC")], 3),
     ([2, 3], [1], [arg_i("broadcast", 1)], -1),
     ([2, 3], [1, 1], [arg_i("broadcast", 1)], -1),
     ([4, 10], [10], [arg_i("broadcast", 1), arg_i("axis", 1)], 1),

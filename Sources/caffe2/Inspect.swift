@@ -9,7 +9,7 @@ extension Caffe2Command {
             discussion: """
                 Prints the net's name and executor type, the operator count by type (most \
                 frequent first), its external inputs and outputs, the argument and blob counts. \
-                For an init net (no external inputs, only fill operators) it also lists every \
+                For an init net (only fill operators, none reading an input) it also lists every \
                 parameter with its type and shape, and the total elements and bytes.
 
                 Examples:

@@ -286,6 +286,25 @@ import Testing
         #expect(try ws.fetchBlob("mask").values(as: Bool.self) == first)
     }
 
+    @Test func dropoutWithoutIsTestFollowsItsOutputs() throws {
+        // Glow's dropout.pbtxt: one output, no is_test: an inference-time identity.
+        let x = randomTensor([2, 6], seed: 10)
+        let y = try TestSupport.run(OperatorDef(type: "Dropout", input: ["X"], output: ["Y"]), [x])[0]
+        #expect(y == x)
+        // With a mask output and no is_test, training mode (Caffe2's default is_test=0).
+        let op = OperatorDef(
+            type: "Dropout", input: ["X"], output: ["Y", "mask"], deviceOption: DeviceOption(randomSeed: 1))
+        let out = try TestSupport.run(op, [randomTensor([20, 20], in: 1...2, seed: 12)])
+        let mask = try out[1].values(as: Bool.self)
+        #expect(mask.contains(true) && mask.contains(false))
+        // The gradient maker follows the same rule.
+        let g = try OperatorRegistry.standard.gradient(
+            for: OperatorDef(type: "Dropout", input: ["X"], output: ["Y"]), gOutput: [.dense("Y_grad")])
+        #expect(g.ops[0].input == ["Y_grad"])
+        let gt = try OperatorRegistry.standard.gradient(for: op, gOutput: [.dense("Y_grad"), nil])
+        #expect(gt.ops[0].input == ["Y_grad", "mask"])
+    }
+
     @Test func dropoutWithRatioZeroKeepsEverything() throws {
         let x = randomTensor([4, 4], seed: 8)
         let out = try TestSupport.run(dropoutOp(ratio: 0, isTest: false, seed: 3), [x])
@@ -357,9 +376,6 @@ import Testing
         }
         expectError(.shape, "must have the same dims") {
             _ = try TestSupport.run("SoftmaxGradient", [x, randomTensor([2, 12])])
-        }
-        expectError(.schema, "Argument 'is_test' is required") {
-            _ = try TestSupport.run("Dropout", [x])
         }
         expectError(.argument, "ratio=1.0") {
             _ = try TestSupport.run(

@@ -282,6 +282,28 @@ let lossNetText = """
         #expect(CLI.files(in: dir) == before, "failed runs must not write files")
     }
 
+    /// Under a pseudo-terminal (util-linux `script`) bench draws a progress bar on stderr and clears it.
+    @Test func progressBarOnlyOnATerminal() throws {
+        guard TestSupport.haveTool("script"), let binary = CLI.binary else { return }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let command = "'\(binary)' bench \(reciprocalNet) --input X=zeros:10 --iterations 5 --warmup 0"
+        p.arguments = ["script", "-qec", command, "/dev/null"]
+        p.currentDirectoryURL = URL(fileURLWithPath: CLI.packageRoot)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("\rbench [######                        ] 1/5"))
+        #expect(text.contains("\rbench [##############################] 5/5"))
+        #expect(text.contains("\r\u{1B}[Knet 'reciprocal': 3 operators, 5 timed runs after 0 warm-up"))
+    }
+
     // MARK: shapes
 
     @Test func shapesPrintsEveryBlobOpByOp() throws {

@@ -104,6 +104,72 @@ import Testing
         #expect(allClose(r[0].analytic, [1, 1.75, 1.9375], atol: 1e-5))
     }
 
+    /// The custom-operator example of docs/gradients.md, verbatim.
+    @Test func docsExampleCustomOperator() throws {
+        // Y = X², and its gradient operator dX = 2·X·dY.
+        let square = OperatorDefinition(
+            schema: OperatorSchema("MySquare").numInputs(1).numOutputs(1).identicalTypeAndShape()
+                .doc("Y = X * X, element-wise."),
+            kernels: [
+                OperatorKernel { _, _ in
+                    { ctx in
+                        let x = try ctx.input(0)
+                        guard x.dataType == .float else { throw x.unsupportedType([.float]) }
+                        let xs = try x.floats
+                        let ys = try ctx.output(0, like: x).floats
+                        for i in 0..<x.count { ys[i] = xs[i] * xs[i] }
+                    }
+                }
+            ],
+            gradient: .make { g in
+                // I(0) is X, GO(0) the gradient flowing into Y, GI(0) names and records X's gradient.
+                try g.singleGradientDef("MySquareGradient", inputs: [g.I(0), g.GO(0)], outputs: [g.GI(0)])
+            })
+        let squareGradient = OperatorDefinition(
+            schema: OperatorSchema("MySquareGradient").numInputs(2).numOutputs(1),
+            kernels: [
+                OperatorKernel { _, _ in
+                    { ctx in
+                        let x = try ctx.input(0)
+                        let dy = try ctx.input(1)
+                        guard x.dataType == .float, dy.dataType == .float else { throw x.unsupportedType([.float]) }
+                        guard x.dims == dy.dims else {
+                            throw ctx.error(.shape, "dY has shape \(dy.dims), X has \(x.dims)", blob: ctx.inputName(1))
+                        }
+                        let xs = try x.floats
+                        let dys = try dy.floats
+                        let dxs = try ctx.output(0, like: x).floats
+                        for i in 0..<x.count { dxs[i] = 2 * xs[i] * dys[i] }
+                    }
+                }
+            ])
+        var registry = OperatorRegistry.standard
+        try registry.register(square)
+        try registry.register(squareGradient)
+
+        let forward = NetDef(
+            name: "demo",
+            op: [
+                OperatorDef(type: "MySquare", input: ["X"], output: ["Y"]),
+                OperatorDef(type: "AveragedLoss", input: ["Y"], output: ["loss"]),
+            ])
+        var train = forward
+        let grads = try train.addGradientOperators(losses: ["loss"], registry: registry)
+        #expect(grads["X"] == .dense("X_grad"))
+        #expect(train.op.map(\.type) == ["MySquare", "AveragedLoss", "ConstantFill", "AveragedLossGradient", "MySquareGradient"])
+
+        let checker = GradientChecker(stepSize: 1e-3, threshold: 1e-2, registry: registry)
+        let x = Tensor([0.5, -1, 2] as [Float])
+        // One operator: loss ½ Σ Y², dX = 2·X·Y = 2x³.
+        let op = try checker.checkOperator(forward.op[0], inputs: [x], inputIndex: 0)
+        #expect(op.passed, "\(op)")
+        #expect(allClose(op.analytic, [0.25, -2, 16], atol: 1e-5))
+        // The whole net: loss = mean(X²), dX = 2x/3.
+        let net = try checker.checkNet(forward, losses: ["loss"], inputs: ["X": x], checking: ["X"])
+        #expect(net[0].passed, "\(net[0])")
+        #expect(allClose(net[0].analytic, [1.0 / 3, -2.0 / 3, 4.0 / 3], atol: 1e-5))
+    }
+
     @Test func sparseGradientsAreScatteredAndAdded() throws {
         let ws = Workspace()
         ws.feedBlob("idx", Tensor([2, 0, 2] as [Int64]))

@@ -52,7 +52,7 @@ public struct NetSummary: Codable, Equatable, Sendable {
     public var engines: [String]
     /// Device types operators or the net ask for (sorted, `CPU` when none is given).
     public var devices: [String]
-    /// A net without external inputs whose operators all create tensors from arguments (`*Fill`).
+    /// A net whose operators all create tensors from their arguments alone (`*Fill` without inputs).
     public var isInitNet: Bool
     /// The tensors the fill operators create (init nets; empty otherwise).
     public var parameters: [Parameter]
@@ -87,7 +87,8 @@ public struct NetSummary: Codable, Equatable, Sendable {
         if let d = net.deviceOption { deviceSet.insert(d.deviceType.description) }
         for op in net.op { if let d = op.deviceOption { deviceSet.insert(d.deviceType.description) } }
         devices = deviceSet.isEmpty ? ["CPU"] : deviceSet.sorted()
-        isInitNet = net.externalInput.isEmpty && !net.op.isEmpty && net.op.allSatisfy { NetSummary.isFill($0) }
+        // ONNX exports list the parameters as the init net's external inputs too, so only the ops decide.
+        isInitNet = !net.op.isEmpty && net.op.allSatisfy { NetSummary.isFill($0) && $0.input.isEmpty }
         parameters = []
         if isInitNet {
             for op in net.op {

@@ -267,55 +267,69 @@ public enum TensorFile {
     /// `BlobProto` or a `TensorProtos` holding exactly one tensor, in binary or
     /// text format (Caffe2's `--input_file` uses BlobProto files).
     ///
+    /// The kind is recognised from the content: `.npy` by its magic string;
+    /// then a BlobProto of type `Tensor`, a TensorProtos (in binary only when
+    /// it re-encodes to the same bytes, since a TensorProto's bytes can also
+    /// decode as one), then a TensorProto. Files named as text are tried as
+    /// text first.
+    ///
     /// - Throws: ``Caffe2Error`` naming the file and why each kind did not fit.
     public static func read(_ path: String) throws -> Tensor {
-        if Format(path: path) == .npy { return try Tensor(npyFile: path) }
         let bytes = try readWholeFile(path)
-        if bytes.starts(with: NpyHeader.magic) { return try Tensor(npyFile: path) }
+        if Format(path: path) == .npy || bytes.starts(with: NpyHeader.magic) {
+            do {
+                return try Npy.decode(bytes)
+            } catch let e as Caffe2Error {
+                throw e.inFile(path)
+            }
+        }
         var reasons: [String] = []
-        // A BlobProto has a string at field 2, which a TensorProto cannot decode (an enum there); try it first.
+        let order: [ProtoFileFormat] = ProtoFileFormat(path: path) == .text ? [.text, .binary] : [.binary, .text]
         do {
-            let blob = try BlobProto(contentsOfFile: path)
-            if let t = blob.tensor, blob.type == "Tensor" {
-                do {
-                    return try Tensor(proto: t)
-                } catch let e as Caffe2Error {
-                    throw e.inFile(path)
-                }
+            for format in order {
+                if let t = try tensor(fromProto: bytes, format: format, reasons: &reasons) { return t }
             }
-            reasons.append("as BlobProto: it holds a '\(blob.type)' blob, not a Tensor")
-        } catch let e as Caffe2Error where e.kind == .parse {
-            reasons.append("as BlobProto: \(e.message)")
-        }
-        do {
-            let proto = try TensorProto(contentsOfFile: path)
-            do {
-                return try Tensor(proto: proto)
-            } catch let e as Caffe2Error {
-                throw e.inFile(path)
-            }
-        } catch let e as Caffe2Error where e.kind == .parse {
-            reasons.append("as TensorProto: \(e.message)")
-        }
-        do {
-            let protos = try TensorProtos(contentsOfFile: path)
-            guard protos.protos.count == 1 else {
-                throw Caffe2Error(
-                    .invalidInput,
-                    "TensorProtos file holds \(protos.protos.count) tensors (\(protos.protos.map { "'\($0.name)'" }.joined(separator: ", "))); give a file with one tensor",
-                    file: path)
-            }
-            do {
-                return try Tensor(proto: protos.protos[0])
-            } catch let e as Caffe2Error {
-                throw e.inFile(path)
-            }
-        } catch let e as Caffe2Error where e.kind == .parse {
-            reasons.append("as TensorProtos: \(e.message)")
+        } catch let e as Caffe2Error {
+            throw e.inFile(path)
         }
         throw Caffe2Error(
             .parse, "not a tensor file (.npy, TensorProto, BlobProto or TensorProtos): \(reasons.joined(separator: "; "))",
             file: path)
+    }
+
+    /// The tensor in `bytes` read as a BlobProto, TensorProtos or TensorProto; `nil` if none decodes.
+    static func tensor(fromProto bytes: [UInt8], format: ProtoFileFormat, reasons: inout [String]) throws -> Tensor? {
+        func decode<M: ProtoMessage>(_: M.Type) -> M? {
+            let kind = "\(format) \(M.protoMessageName.dropFirst("caffe2.".count))"
+            do {
+                switch format {
+                case .binary: return try M(serializedBytes: bytes)
+                case .text: return try M(textFormat: String(decoding: bytes, as: UTF8.self))
+                }
+            } catch let e as Caffe2Error {
+                reasons.append("as \(kind): \(e.message)")
+            } catch {
+                reasons.append("as \(kind): \(error)")
+            }
+            return nil
+        }
+        if let blob = decode(BlobProto.self) {
+            if blob.type == "Tensor", let t = blob.tensor { return try Tensor(proto: t) }
+            reasons.append("as \(format) BlobProto: it holds \(blob.type.isEmpty ? "no tensor" : "a '\(blob.type)' blob, not a Tensor")")
+        }
+        if let protos = decode(TensorProtos.self), !protos.protos.isEmpty,
+            format == .text || protos.serializedBytes() == bytes
+        {
+            guard protos.protos.count == 1 else {
+                throw Caffe2Error(
+                    .invalidInput,
+                    "TensorProtos file holds \(protos.protos.count) tensors (\(protos.protos.map { "'\($0.name)'" }.joined(separator: ", "))); give a file with one tensor"
+                )
+            }
+            return try Tensor(proto: protos.protos[0])
+        }
+        if let proto = decode(TensorProto.self) { return try Tensor(proto: proto) }
+        return nil
     }
 
     /// Writes `tensor` in the format the extension of `path` names (see

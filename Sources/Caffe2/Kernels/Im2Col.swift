@@ -53,6 +53,44 @@ public struct ConvGeometry: Sendable, Equatable {
     }
 }
 
+/// Copies `n` floats; short runs (the rows of small images) use 4-wide vector
+/// moves instead of a `memcpy` call, whose call overhead would dominate.
+@inline(__always)
+func copyFloats(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, _ n: Int) {
+    if n >= 64 {
+        d.update(from: s, count: n)
+        return
+    }
+    var i = 0
+    while i + 4 <= n {
+        UnsafeMutableRawPointer(d + i).storeBytes(
+            of: UnsafeRawPointer(s + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+        i += 4
+    }
+    while i < n {
+        d[i] = s[i]
+        i += 1
+    }
+}
+
+/// Sets `n` floats to zero, with vector stores for short runs.
+@inline(__always)
+func zeroFloats(_ d: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n >= 64 {
+        d.update(repeating: 0, count: n)
+        return
+    }
+    var i = 0
+    while i + 4 <= n {
+        UnsafeMutableRawPointer(d + i).storeBytes(of: SIMD4<Float>(), as: SIMD4<Float>.self)
+        i += 4
+    }
+    while i < n {
+        d[i] = 0
+        i += 1
+    }
+}
+
 /// The output positions `lo..<hi` along one dim whose input index
 /// `o·stride + offset` falls inside `0..<size`, clamped to `0..<count`.
 @inline(__always)
@@ -65,9 +103,12 @@ private func validRange(offset: Int, stride: Int, size: Int, count: Int) -> (Int
 
 /// Unfolds channels `channelRange` of one image `x` (`channels × D×H×W`) into
 /// the matching rows of `col` (`rows × columns`); padding positions become 0.
+/// Rows are `rowStride` elements apart (default: the column count), so several
+/// images can be unfolded side by side into one wide matrix.
 @inline(never)
-public func im2col<T: FloatingTensorElement>(
-    _ x: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>, channels channelRange: Range<Int>
+public func im2col(
+    _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>, channels channelRange: Range<Int>,
+    rowStride: Int? = nil
 ) {
     let (iD, iH, iW) = (g.input[0], g.input[1], g.input[2])
     let (oD, oH, oW) = (g.output[0], g.output[1], g.output[2])
@@ -75,7 +116,7 @@ public func im2col<T: FloatingTensorElement>(
     let (sD, sH, sW) = (g.stride[0], g.stride[1], g.stride[2])
     let (dD, dH, dW) = (g.dilation[0], g.dilation[1], g.dilation[2])
     let (pD, pH, pW) = (g.padHead[0], g.padHead[1], g.padHead[2])
-    let columns = oD * oH * oW
+    let columns = rowStride ?? oD * oH * oW
     let plane = oH * oW
     for c in channelRange {
         let xc = x + c * iD * iH * iW
@@ -91,24 +132,26 @@ public func im2col<T: FloatingTensorElement>(
                         let id = od * sD - pD + kd * dD
                         let dplane = dst + od * plane
                         if id < 0 || id >= iD {
-                            dplane.update(repeating: 0, count: plane)
+                            zeroFloats(dplane, plane)
                             continue
                         }
                         for oh in 0..<oH {
                             let ih = oh * sH - pH + kh * dH
                             let d = dplane + oh * oW
                             if ih < 0 || ih >= iH {
-                                d.update(repeating: 0, count: oW)
+                                zeroFloats(d, oW)
                                 continue
                             }
                             let src = xc + (id * iH + ih) * iW + w0
-                            if wlo > 0 { d.update(repeating: 0, count: wlo) }
+                            if wlo > 0 { zeroFloats(d, wlo) }
                             if sW == 1 {
-                                (d + wlo).update(from: src + wlo, count: whi - wlo)
+                                copyFloats(d + wlo, src + wlo, whi - wlo)
+                            } else if sW == 2 {
+                                for ow in wlo..<whi { d[ow] = src[ow &* 2] }
                             } else {
-                                for ow in wlo..<whi { d[ow] = src[ow * sW] }
+                                for ow in wlo..<whi { d[ow] = src[ow &* sW] }
                             }
-                            if whi < oW { (d + whi).update(repeating: 0, count: oW - whi) }
+                            if whi < oW { zeroFloats(d + whi, oW - whi) }
                         }
                     }
                 }
@@ -120,10 +163,11 @@ public func im2col<T: FloatingTensorElement>(
 /// The adjoint of ``im2col(_:_:_:channels:)``: adds every entry of the rows
 /// of `col` belonging to `channelRange` back into its image position in `x`
 /// (entries that fall in the padding are dropped). `x` is accumulated into,
-/// not overwritten.
+/// not overwritten. Rows of `col` are `rowStride` elements apart (default: the column count).
 @inline(never)
-public func col2im<T: FloatingTensorElement>(
-    _ col: UnsafePointer<T>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<T>, channels channelRange: Range<Int>
+public func col2im(
+    _ col: UnsafePointer<Float>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<Float>, channels channelRange: Range<Int>,
+    rowStride: Int? = nil
 ) {
     let (iD, iH, iW) = (g.input[0], g.input[1], g.input[2])
     let (oD, oH, oW) = (g.output[0], g.output[1], g.output[2])
@@ -131,7 +175,7 @@ public func col2im<T: FloatingTensorElement>(
     let (sD, sH, sW) = (g.stride[0], g.stride[1], g.stride[2])
     let (dD, dH, dW) = (g.dilation[0], g.dilation[1], g.dilation[2])
     let (pD, pH, pW) = (g.padHead[0], g.padHead[1], g.padHead[2])
-    let columns = oD * oH * oW
+    let columns = rowStride ?? oD * oH * oW
     let plane = oH * oW
     for c in channelRange {
         let xc = x + c * iD * iH * iW
@@ -166,9 +210,7 @@ public func col2im<T: FloatingTensorElement>(
 }
 
 /// `im2col` of a whole image, split over threads by channel when large.
-public func im2colParallel<T: FloatingTensorElement>(
-    _ x: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>
-) {
+public func im2colParallel(_ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>) {
     if g.rows * g.outputSize < Parallel.minElementsPerThread * 2 || g.channels < 2 {
         im2col(x, g, col, channels: 0..<g.channels)
         return
@@ -177,9 +219,7 @@ public func im2colParallel<T: FloatingTensorElement>(
 }
 
 /// `col2im` of a whole image, split over threads by channel when large.
-public func col2imParallel<T: FloatingTensorElement>(
-    _ col: UnsafePointer<T>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<T>
-) {
+public func col2imParallel(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<Float>) {
     if g.rows * g.outputSize < Parallel.minElementsPerThread * 2 || g.channels < 2 {
         col2im(col, g, x, channels: 0..<g.channels)
         return
@@ -189,24 +229,24 @@ public func col2imParallel<T: FloatingTensorElement>(
 
 /// `dst[n][c][s] = src[n][s][c]`: NHWC (`[N, S, C]`) to NCHW (`[N, C, S]`).
 @inline(never)
-public func transposeToChannelsFirst<T: FloatingTensorElement>(
-    _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, batch: Int, spatial: Int, channels: Int
+public func transposeToChannelsFirst(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, batch: Int, spatial: Int, channels: Int
 ) {
     transpose2D(src, dst, batches: batch, rows: spatial, columns: channels)
 }
 
 /// `dst[n][s][c] = src[n][c][s]`: NCHW (`[N, C, S]`) to NHWC (`[N, S, C]`).
 @inline(never)
-public func transposeToChannelsLast<T: FloatingTensorElement>(
-    _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, batch: Int, spatial: Int, channels: Int
+public func transposeToChannelsLast(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, batch: Int, spatial: Int, channels: Int
 ) {
     transpose2D(src, dst, batches: batch, rows: channels, columns: spatial)
 }
 
 /// For each batch, `dst[j][i] = src[i][j]` over a `rows × columns` matrix, in cache blocks.
 @inline(__always)
-private func transpose2D<T: FloatingTensorElement>(
-    _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, batches: Int, rows: Int, columns: Int
+private func transpose2D(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, batches: Int, rows: Int, columns: Int
 ) {
     let block = 32
     for b in 0..<batches {

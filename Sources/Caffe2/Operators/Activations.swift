@@ -418,6 +418,13 @@ enum ActivationOperators {
         return ratio
     }
 
+    /// Dropout's (and DropoutGrad's) mode: `is_test` when given, else
+    /// training exactly when the op has a mask (an inference net's one-output
+    /// Dropout without `is_test` is the identity).
+    static func dropoutIsTest(_ args: Arguments, hasMask: Bool) throws -> Bool {
+        try args.single("is_test", as: Bool.self) ?? !hasMask
+    }
+
     /// The mask generator of one Dropout operator, kept across runs.
     final class DropoutState {
         var rng: RandomStream
@@ -438,21 +445,25 @@ enum ActivationOperators {
             .doc(
                 """
                 Dropout. Test mode (`is_test` non-zero): `Y = X` (nothing is copied when in place), and a requested \
-                mask is all true. Training mode: needs the mask output; each element is kept with probability \
-                `1 - ratio` (`mask` true) and `Y = X * mask / (1 - ratio)`. The masks come from a generator \
-                owned by the operator and seeded with `device_option.random_seed` when the op (or its net) sets \
-                one, so runs are reproducible; otherwise the seed is random.
+                mask is all true. Training mode (`is_test` zero): needs the mask output; each element is kept \
+                with probability `1 - ratio` (`mask` true) and `Y = X * mask / (1 - ratio)`. The masks come from \
+                a generator owned by the operator and seeded with `device_option.random_seed` when the op (or \
+                its net) sets one, so runs are reproducible; otherwise the seed is random. Caffe2's schema \
+                requires `is_test`; here an op without it runs in training mode when it has the mask output \
+                and in test mode when it has only `Y` (as exported inference nets, e.g. Glow's, write it).
                 """
             )
             .arg("ratio", "*(float, default 0.5)* Probability of dropping an element; must be in [0, 1).")
-            .argIsTest("*(int)* Non-zero: test mode, `Y = X`. Zero: training mode, draw a mask.")
+            .arg(
+                "is_test",
+                "*(int; default 0 with a mask output, 1 without)* Non-zero: test mode, `Y = X`. Zero: training mode, draw a mask.")
             .input(0, "X", "Input tensor (float).")
             .output(0, "Y", "Output tensor of X's shape (may be X's blob).")
             .output(1, "mask", "*(bool)* Kept elements; required in training mode."),
         kernels: [
             OperatorKernel { def, args in
                 let ratio = try dropoutRatio(args)
-                let isTest = try args.single("is_test", default: false)
+                let isTest = try dropoutIsTest(args, hasMask: def.output.count > 1)
                 if !isTest && def.output.count < 2 {
                     throw Caffe2Error(
                         .schema,
@@ -484,7 +495,7 @@ enum ActivationOperators {
             }
         ],
         gradient: .make { g in
-            let isTest = try Arguments(g.def).single("is_test", default: false)
+            let isTest = try dropoutIsTest(try Arguments(g.def), hasMask: g.def.output.count > 1)
             if isTest {
                 return try g.singleGradientDef("DropoutGrad", inputs: [g.GO(0)], outputs: [g.GI(0)])
             }
@@ -503,14 +514,14 @@ enum ActivationOperators {
                 """
             )
             .arg("ratio", "*(float, default 0.5)* As in the forward op.")
-            .arg("is_test", "*(int, default 0)* As in the forward op.")
+            .arg("is_test", "*(int; default 0 with a mask input, 1 without)* As in the forward op.")
             .input(0, "dY", "Gradient of the loss with respect to Y.")
             .input(1, "mask", "*(bool)* The forward op's mask (training mode only).")
             .output(0, "dX", "Gradient with respect to X (may be dY's blob)."),
         kernels: [
             OperatorKernel { def, args in
                 let ratio = try dropoutRatio(args)
-                let isTest = try args.single("is_test", default: false)
+                let isTest = try dropoutIsTest(args, hasMask: def.input.count > 1)
                 if isTest {
                     return { ctx in
                         let dy = try ctx.input(0)

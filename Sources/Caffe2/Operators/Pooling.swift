@@ -76,7 +76,8 @@ enum PoolingOperators {
             kernels: [
                 OperatorKernel { def, args in
                     let config = try Config(args, kind: kind, opType: def.type, checkPads: true)
-                    return { ctx in try runPool(ctx, config, opType: def.type) }
+                    let scratch = ScratchPool(shared: 0)
+                    return { ctx in try runPool(ctx, config, scratch, opType: def.type) }
                 }
             ],
             gradient: .make { g in
@@ -140,7 +141,7 @@ enum PoolingOperators {
 
     // MARK: Forward
 
-    static func runPool(_ ctx: OperatorContext, _ c: Config, opType: String) throws {
+    static func runPool(_ ctx: OperatorContext, _ c: Config, _ scratch: ScratchPool, opType: String) throws {
         let x = try ctx.input(0)
         let s = try poolShape(x, c, opType: opType)
         let y = try ctx.output(
@@ -155,7 +156,13 @@ enum PoolingOperators {
         switch c.args.order {
         case .nchw:
             let planes = s.batch * s.channels
-            let body: (Range<Int>) -> Void = { range in
+            let flat = g.input[0] == 1 && g.output[0] == 1
+            let rows = (0..<Parallel.threadCount).map { scratch.thread($0).pointer(Float.self, count: g.input[2]) }
+            let body: (Int, Range<Int>) -> Void = { slot, range in
+                if flat {
+                    pool2DPlanes(xp, yp, g, planes: range, kind: c.kind, includePad: c.countIncludePad, row: rows[slot])
+                    return
+                }
                 for pl in range {
                     if c.kind == .max {
                         maxPoolPlane(xp + pl * inS, yp + pl * outS, g)
@@ -164,7 +171,7 @@ enum PoolingOperators {
                     }
                 }
             }
-            if parallel { Parallel.forRanges(planes) { body($1) } } else { body(0..<planes) }
+            if parallel { Parallel.forRanges(planes, body) } else { body(0, 0..<planes) }
         case .nhwc:
             let count = s.batch * outS
             let body: (Range<Int>) -> Void = { range in
@@ -179,6 +186,59 @@ enum PoolingOperators {
     static func window(_ o: Int, stride: Int, pad: Int, kernel: Int, size: Int) -> (Int, Int) {
         let start = o * stride - pad
         return (max(start, 0), min(start + kernel, size))
+    }
+
+    /// 2-D pooling (D = 1) of NCHW planes `planes`: for each output row, the
+    /// window's input rows are first reduced into `row` (contiguous, vectorised),
+    /// then each output takes the reduction of its columns of `row`.
+    @inline(never)
+    static func pool2DPlanes(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: ConvGeometry, planes: Range<Int>,
+        kind: Kind, includePad: Bool, row: UnsafeMutablePointer<Float>
+    ) {
+        let iH = g.input[1], iW = g.input[2], oH = g.output[1], oW = g.output[2]
+        let kH = g.kernel[1], kW = g.kernel[2], sH = g.stride[1], sW = g.stride[2]
+        let pH = g.padHead[1], pW = g.padHead[2]
+        let full = Float(kH * kW)
+        for pl in planes {
+            let xp = x + pl * iH * iW, yp = y + pl * oH * oW
+            for oh in 0..<oH {
+                let (h0, h1) = window(oh, stride: sH, pad: pH, kernel: kH, size: iH)
+                let yr = yp + oh * oW
+                if h1 <= h0 {
+                    yr.update(repeating: kind == .max ? -.infinity : 0, count: oW)
+                    continue
+                }
+                var src = UnsafePointer(xp + h0 * iW)
+                if h1 - h0 > 1 {
+                    row.update(from: src, count: iW)
+                    for h in (h0 + 1)..<h1 {
+                        let r = xp + h * iW
+                        if kind == .max {
+                            for w in 0..<iW { row[w] = r[w] > row[w] ? r[w] : row[w] }
+                        } else {
+                            for w in 0..<iW { row[w] += r[w] }
+                        }
+                    }
+                    src = UnsafePointer(row)
+                }
+                for ow in 0..<oW {
+                    let (w0, w1) = window(ow, stride: sW, pad: pW, kernel: kW, size: iW)
+                    if w1 <= w0 {
+                        yr[ow] = kind == .max ? -.infinity : 0
+                        continue
+                    }
+                    var acc = src[w0]
+                    if kind == .max {
+                        for w in (w0 + 1)..<w1 { acc = src[w] > acc ? src[w] : acc }
+                        yr[ow] = acc
+                    } else {
+                        for w in (w0 + 1)..<w1 { acc += src[w] }
+                        yr[ow] = acc / (includePad ? full : Float((h1 - h0) * (w1 - w0)))
+                    }
+                }
+            }
+        }
     }
 
     /// Max pooling of one channel plane (`D×H×W` → `oD×oH×oW`).
@@ -197,7 +257,7 @@ enum PoolingOperators {
                     for d in d0..<max(d0, d1) {
                         for h in h0..<max(h0, h1) {
                             let row = x + (d * iH + h) * iW
-                            for w in w0..<max(w0, w1) where row[w] > m { m = row[w] }
+                            for w in w0..<max(w0, w1) { m = row[w] > m ? row[w] : m }
                         }
                     }
                     y[yi] = m
@@ -266,7 +326,7 @@ enum PoolingOperators {
                     for w in w0..<max(w0, w1) {
                         let xr = xn + ((d * iH + h) * iW + w) * c
                         if kind == .max {
-                            for ch in 0..<c where xr[ch] > yr[ch] { yr[ch] = xr[ch] }
+                            for ch in 0..<c { yr[ch] = xr[ch] > yr[ch] ? xr[ch] : yr[ch] }
                         } else {
                             for ch in 0..<c { yr[ch] += xr[ch] }
                         }

@@ -1,4 +1,5 @@
 import CCaffe2Proto
+import Synchronization
 
 // Conversions between the Swift value types and protobuf-c structs.
 // This file and CArena.swift are the only code that reads or writes the
@@ -15,14 +16,24 @@ protocol CMessageBridge {
 }
 
 extension CMessageBridge {
-    /// The protobuf-c descriptor of this message type.
+    /// The protobuf-c descriptor of this message type (read from an
+    /// initialised message, since the generated descriptor globals cannot be
+    /// addressed reliably from Swift), cached per type.
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        let key = ObjectIdentifier(Self.self)
+        if let d = descriptorCache.withLock({ $0[key] }) {
+            return UnsafePointer(bitPattern: d)!
+        }
         let m = UnsafeMutablePointer<CMessage>.allocate(capacity: 1)
         defer { m.deallocate() }
         cInit(m)
-        return UnsafeRawPointer(m).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor
+        let d = UnsafeRawPointer(m).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor!
+        descriptorCache.withLock { $0[key] = UInt(bitPattern: d) }
+        return d
     }
 }
+
+private let descriptorCache = Mutex<[ObjectIdentifier: UInt]>([:])
 
 extension DeviceOption: CMessageBridge {
     static func cInit(_ p: UnsafeMutablePointer<Caffe2__DeviceOption>) { caffe2__device_option__init(p) }

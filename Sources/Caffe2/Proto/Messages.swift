@@ -21,12 +21,13 @@ public struct DeviceOption: Equatable, Hashable, Sendable {
     /// A device option; arguments left `nil` stay absent.
     public init(
         deviceType: DeviceType? = nil, deviceID: Int32? = nil, randomSeed: UInt32? = nil,
-        nodeName: String? = nil, extraInfo: [String] = []
+        nodeName: String? = nil, numaNodeID: Int32? = nil, extraInfo: [String] = []
     ) {
         _deviceType = ProtoField(deviceType, default: .cpu)
         _deviceID = ProtoField(deviceID, default: 0)
         _randomSeed = ProtoField(randomSeed, default: 0)
         _nodeName = ProtoField(nodeName, default: "")
+        _numaNodeID = ProtoField(numaNodeID, default: 0)
         self.extraInfo = extraInfo
     }
 
