@@ -41,6 +41,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Examples that embed the library; built by CI with everything else.
+        .executableTarget(name: "embed-reciprocal", dependencies: ["Caffe2"], path: "Examples/EmbedReciprocal"),
         // Test data under Tests/Caffe2Tests/Data is read by path from the package root.
         .testTarget(name: "Caffe2Tests", dependencies: ["Caffe2"], exclude: ["Data"]),
     ]

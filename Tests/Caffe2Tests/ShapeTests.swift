@@ -65,11 +65,13 @@ struct ShapeGolden: Decodable, Sendable, CustomTestStringConvertible {
     struct Arg: Decodable, Sendable {
         let name: String
         let i: Int64?
+        let f: Double?
         let s: String?
         let ints: [Int64]?
 
         var argument: Argument {
             if let ints { return Argument(name: name, ints: ints) }
+            if let f { return Argument(name: name, float: Float(f)) }
             if let i { return Argument(name: name, int: i) }
             return Argument(name: name, string: s ?? "")
         }
@@ -114,7 +116,7 @@ struct ShapeGolden: Decodable, Sendable, CustomTestStringConvertible {
 
     private struct File: Decodable {
         let cases: [ShapeGolden]
-        let nets: [Net]
+        let nets: [Net]?
     }
 
     static let packageRoot: String = {
@@ -123,14 +125,19 @@ struct ShapeGolden: Decodable, Sendable, CustomTestStringConvertible {
         return url.path
     }()
 
-    private static func file() throws -> File {
-        let url = URL(fileURLWithPath: packageRoot + "/Tests/Caffe2Tests/Data/shape/goldens.json")
+    private static func file(_ relative: String) throws -> File {
+        let url = URL(fileURLWithPath: packageRoot + "/Tests/Caffe2Tests/Data/" + relative)
         return try JSONDecoder().decode(File.self, from: try Data(contentsOf: url))
     }
 
-    static func load() throws -> [ShapeGolden] { try file().cases }
-    static func nets() throws -> [Net] { try file().nets }
+    /// The cases of `Tests/Caffe2Tests/Data/<relative>`.
+    static func load(_ relative: String = "shape/goldens.json") throws -> [ShapeGolden] { try file(relative).cases }
+    static func nets() throws -> [Net] { try file("shape/goldens.json").nets ?? [] }
     static var cases: [ShapeGolden] { (try? load()) ?? [] }
+    /// The op run with the case's arguments, input and output names.
+    var operatorDef: OperatorDef {
+        OperatorDef(type: op, input: inputs.map(\.name), output: outputs.map(\.name), arg: args.map(\.argument))
+    }
 }
 
 @Suite struct ShapeGoldenTests {
