@@ -24,6 +24,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // zlib from the system (Debian: zlib1g-dev), for reading gzip-compressed IDX files (MNIST).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // protoc-c output for Protos/caffe2.proto; regenerate with Scripts/generate-protos.sh.
         .target(name: "CCaffe2Proto", dependencies: ["CProtobufC"]),
         .target(
@@ -31,6 +37,7 @@ let package = Package(
             dependencies: [
                 "CCaffe2Proto",
                 "COpenBLAS",
+                "CZlib",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),

@@ -63,8 +63,9 @@ import Testing
 
     @Test func layoutMergesDimsAndDropsOnes() throws {
         let l = try BroadcastLayout(output: [2, 3, 4], operands: [[2, 3, 4], [3, 1]])
-        #expect(l.dims == [6, 4])
-        #expect(l.strides == [[4, 1], [1, 0]])
+        // B varies along the middle dim only, so nothing merges.
+        #expect(l.dims == [2, 3, 4])
+        #expect(l.strides == [[12, 4, 1], [0, 1, 0]])
         #expect(l.innerCount == 4 && l.outerCount == 6 && l.count == 24)
         #expect(l.innerStride(1) == 0 && l.isFullSize(0) && !l.isFullSize(1))
 
@@ -74,7 +75,10 @@ import Testing
         let same = try BroadcastLayout(output: [2, 1, 3], operands: [[2, 1, 3], [2, 1, 3]])
         #expect(same.dims == [6] && same.strides == [[1], [1]])
 
-        let scalar = try BroadcastLayout(output: [], operands: [[], [1]])
+        let merged = try BroadcastLayout(output: [2, 3, 4], operands: [[2, 3, 4], [2, 1, 1]])
+        #expect(merged.dims == [2, 12] && merged.strides == [[12, 1], [1, 0]])
+
+        let scalar = try BroadcastLayout(output: [], operands: [[], []])
         #expect(scalar.dims == [1] && scalar.count == 1)
 
         let empty = try BroadcastLayout(output: [2, 0, 3], operands: [[2, 0, 3], [1, 3]])

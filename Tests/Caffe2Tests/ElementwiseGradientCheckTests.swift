@@ -124,7 +124,7 @@ import Testing
         // Pow(X) -> X in place: the maker raises Y to (e-1)/e instead of X to e-1.
         let meta = try OperatorRegistry.standard.gradient(
             for: OperatorDef(type: "Pow", input: ["X"], output: ["X"], arg: [Argument(name: "exponent", float: 4)]),
-            gOutput: [.dense("X_grad")])
+            gOutput: [.dense("dY")])
         #expect(meta.ops.map(\.type) == ["Pow", "Mul", "Scale"])
         #expect(meta.ops[0].arg == [Argument(name: "exponent", float: 0.75)])
         // Numerically: run the forward in place, then the gradient ops.
@@ -132,7 +132,7 @@ import Testing
         let x = try Tensor(dims: [3], values: [0.5, 1.5, 2] as [Float])
         ws.feedBlob("X", x)
         try ws.runOperatorOnce(OperatorDef(type: "Pow", input: ["X"], output: ["X"], arg: [Argument(name: "exponent", float: 4)]))
-        ws.feedBlob("X_grad", Tensor([1, 1, 1] as [Float]))
+        ws.feedBlob("dY", Tensor([1, 1, 1] as [Float]))
         for op in meta.ops { try ws.runOperatorOnce(op) }
         #expect(allClose(try ws.fetchBlob("X_grad"), [4 * 0.125, 4 * 3.375, 4 * 8], atol: 1e-4))
     }

@@ -382,6 +382,9 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
         Case(op: op("MaxGradient", 4, 2), inputs: [s([4]), s([4]), s([4]), s([4])], expected: [s([4]), s([4])]),
         Case(op: op("MinGradient", 3, 1), inputs: [s([4]), s([4]), s([4])], expected: [s([4])]),
         Case(op: op("WeightedSum", 4), inputs: [s([2, 3]), s([1]), s([2, 3]), s([1])], expected: [s([2, 3])]),
+        Case(
+            op: op("WeightedSumGradient", 5, 4, [Argument(name: "grad_on_w", int: 1)]),
+            inputs: [s([2, 3]), s([2, 3]), s([1]), s([2, 3]), s([1])], expected: [s([2, 3]), s([2, 3]), s([1]), s([1])]),
         Case(op: op("SumReduceLike", 2, 1, [Argument(name: "axis", int: 1)]), inputs: [s([2, 3, 4]), s([3])], expected: [s([3])]),
         Case(op: op("ElementwiseLinear", 3), inputs: [s([4, 5]), s([5]), s([5])], expected: [s([4, 5])]),
         Case(op: op("ElementwiseLinearGradient", 3, 3), inputs: [s([4, 5]), s([4, 5]), s([5])], expected: [s([4, 5]), s([5]), s([5])]),

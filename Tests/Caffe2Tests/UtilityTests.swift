@@ -193,3 +193,99 @@ import Testing
         }
     }
 }
+
+@Suite struct UtilityGoldenTests {
+    static let file = "utility/goldens.json"
+    static var cases: [ShapeGolden] { (try? ShapeGolden.load(file)) ?? [] }
+
+    @Test func goldenFileCoversLayerNormAndTopK() throws {
+        #expect(Set(try ShapeGolden.load(Self.file).map(\.op)) == ["LayerNorm", "TopK"])
+    }
+
+    @Test(arguments: cases)
+    func matchesNumpy(_ g: ShapeGolden) throws {
+        let inputs = try g.inputs.map { try $0.tensor() }
+        let got = try TestSupport.run(g.operatorDef, inputs)
+        for (t, want) in zip(got, g.outputs) {
+            #expect(t.shape == want.dims, "\(g.name): \(want.name) dims \(t.dims)")
+            #expect(t.dataType == (try want.tensor()).dataType, "\(g.name): \(want.name) type")
+            #expect(allClose(t, want.values, atol: 2e-6, rtol: 2e-6), "\(g.name): \(want.name) \(t.doubleValues()) vs \(want.values)")
+        }
+        let inferred = try OpTesting.infer(g.operatorDef, inputs.map { TensorShape(dims: $0.dims, dataType: $0.dataType) })
+        #expect(zip(inferred, got).allSatisfy { $0.dims == $1.dims && $0.dataType == $1.dataType }, "\(g.name): inference")
+    }
+}
+
+@Suite struct UtilityLayerNormTopKTests {
+    @Test func layerNormHandComputed() throws {
+        // Row [1, 3]: mean 2, var 1, σ = √(1 + 0) ⇒ Y = [-1, 1].
+        let out = try OpTesting.run(
+            "LayerNorm", [try Tensor(dims: [1, 2], values: [1, 3] as [Float])], outputs: 3,
+            args: [Argument(name: "epsilon", float: 0)])
+        #expect(try out[0].values(as: Float.self) == [-1, 1])
+        #expect(try out[1].dims == [1, 1] && out[1].values(as: Float.self) == [2])
+        #expect(try out[2].values(as: Float.self) == [1])
+    }
+
+    @Test func layerNormGradients() throws {
+        let plain = OperatorDef(
+            type: "LayerNorm", input: ["X"], output: ["Y", "mean", "sigma"], arg: [Argument(name: "axis", int: 1)])
+        let meta = try OperatorRegistry.standard.gradient(for: plain, gOutput: [.dense("Y_grad"), nil, nil])
+        #expect(meta.ops.map(\.type) == ["LayerNormGradient"])
+        #expect(meta.ops[0].input == ["Y_grad", "Y", "mean", "sigma", "X"] && meta.ops[0].output == ["X_grad"])
+        let checker = GradientChecker(stepSize: 1e-3, threshold: 5e-3)
+        let x = randomTensor([2, 3, 2], in: -2...2, seed: 51)
+        var r = try checker.checkOperator(plain, inputs: [x], inputIndex: 0)
+        #expect(r.passed, "\(r)")
+        let affine = OperatorDef(
+            type: "LayerNorm", input: ["X", "g", "b"], output: ["Y", "mean", "sigma"],
+            arg: [Argument(name: "axis", int: -1), Argument(name: "elementwise_affine", int: 1)])
+        let inputs = [x, randomTensor([2], seed: 52), randomTensor([2], seed: 53)]
+        for i in 0..<3 {
+            r = try checker.checkOperator(affine, inputs: inputs, inputIndex: i)
+            #expect(r.passed, "input \(i): \(r)")
+        }
+        OpTesting.expectError("needs its mean and stddev outputs", kind: .gradient) {
+            _ = try OperatorRegistry.standard.gradient(
+                for: OperatorDef(type: "LayerNorm", input: ["X"], output: ["Y"]), gOutput: [.dense("Y_grad")])
+        }
+        OpTesting.expectError("need 2 elements, one per column") {
+            _ = try TestSupport.run(affine, [x, randomTensor([3]), randomTensor([2])])
+        }
+    }
+
+    @Test func topKPadsAndGradient() throws {
+        // k larger than the axis: zeros and index -1 fill the rest.
+        let out = try OpTesting.run(
+            "TopK", [Tensor([2, 9, 4] as [Float])], outputs: 3, args: [Argument(name: "k", int: 4)])
+        #expect(try out[0].values(as: Float.self) == [9, 4, 2, 0])
+        #expect(try out[1].values(as: Int64.self) == [1, 2, 0, -1])
+        #expect(try out[2].values(as: Int64.self) == [1, 2, 0, -1])
+        let flat = try OpTesting.run(
+            "TopK", [try Tensor(dims: [2, 2], values: [1, 5, 7, 3] as [Float])], outputs: 3, args: [Argument(name: "k", int: 1)])
+        #expect(try flat[2].values(as: Int64.self) == [1, 2])
+        OpTesting.expectError("k argument must be >= 1") { _ = try OpTesting.run("TopK", [OpTesting.iota([3])], outputs: 2) }
+        let op = OperatorDef(type: "TopK", input: ["X"], output: ["V", "I"], arg: [Argument(name: "k", int: 2)])
+        let meta = try OperatorRegistry.standard.gradient(for: op, gOutput: [.dense("V_grad"), nil])
+        #expect(meta.ops.map(\.type) == ["TopKGradient"] && meta.ops[0].input == ["V_grad", "I", "X"])
+        // Distinct values so the selection does not change under the finite-difference step.
+        let x = try Tensor(dims: [2, 4], values: [0.1, 0.9, -0.5, 0.4, 1.2, -1, 0.3, 0.7] as [Float])
+        try OpTesting.checkGradients(op, [x], inputsToCheck: [0])
+    }
+
+    @Test func glowNets() throws {
+        guard TestSupport.haveModels else { return }
+        // layer_norm: axis 2, epsilon 0.05, one output; compare with the numpy case of the same configuration.
+        let golden = try #require(try ShapeGolden.load("utility/goldens.json").first { $0.name.hasPrefix("LayerNorm (2, 3, 4) axis=2") })
+        var ws = Workspace()
+        ws.feedBlob("input", try golden.inputs[0].tensor())
+        try ws.runNetOnce(try NetDef(contentsOfFile: TestSupport.model("glow-caffe2-unit-nets/layernorm_pred_net.pbtxt")))
+        #expect(allClose(try ws.fetchBlob("result"), golden.outputs[0].values, atol: 2e-6, rtol: 2e-6))
+        // topk_k2 over the last axis.
+        ws = Workspace()
+        ws.feedBlob("input", try Tensor(dims: [2, 3], values: [1, 3, 2, 6, 5, 4] as [Float]))
+        try ws.runNetOnce(try NetDef(contentsOfFile: TestSupport.model("glow-caffe2-unit-nets/topk_k2.pbtxt")))
+        #expect(try ws.fetchBlob("values").values(as: Float.self) == [3, 2, 6, 5])
+        #expect(try ws.fetchBlob("indices").values(as: Int64.self) == [1, 2, 0, 1])
+    }
+}

@@ -307,6 +307,11 @@ enum ElementwiseNaryOperators {
     static let weightedSumGradient = OperatorDefinition(
         schema: OperatorSchema("WeightedSumGradient")
             .numInputs(where: { $0 > 0 && $0 % 2 == 1 }).numOutputs(1, Int.max)
+            .tensorInference("dX like dY, dw of 1 element") { def, inputs in
+                guard let dY = inputs.first else { throw inferenceInputError(def, 0) }
+                let pairs = inputs.count / 2
+                return def.output.indices.map { $0 < pairs ? dY : TensorShape(dims: [1], dataType: .float) }
+            }
             .types([.float])
             .doc(
                 "Gradient of WeightedSum: `dXi = wi * dY` (dY's dims) and, with `grad_on_w`, `dwi = <dY, Xi>` (1 element). Inputs are `(dY, X0, w0, X1, w1, …)`."
