@@ -213,6 +213,60 @@ c = a / b
 dc = rand([2, 3], np.float32)
 add("DivGradient 3-input form", "DivGradient", [b, c, dc], [dc / b, -dc * c / b])
 
+# Gradient ops computed in place over dC (the output written over dC must go last).
+for op in ARITH:
+    a = rand([2, 3, 4], np.float32)
+    b = rand([3, 1], np.float32, nonzero=True)
+    c = ARITH[op](a, b)
+    dc = rand(c.shape, np.float32)
+    ga, gb = grads(op, a, b, dc, c)
+    ins = [dc, a, b] + ([c] if op == "Div" else [])
+    names = ["dC", "A", "B"] + (["C"] if op == "Div" else [])
+    add(f"{op}Gradient in place dC -> dA", op + "Gradient", ins, [ga, gb], input_names=names,
+        output_names=["dC", "dB"], atol=1e-5)
+    if op != "Div":
+        a2 = rand([3, 1], np.float32)
+        b2 = rand([2, 3, 4], np.float32)
+        c2 = ARITH[op](a2, b2)
+        dc2 = rand(c2.shape, np.float32)
+        ga2, gb2 = grads(op, a2, b2, dc2, c2)
+        add(f"{op}Gradient in place dC -> dB", op + "Gradient", [dc2, a2, b2], [ga2, gb2],
+            input_names=["dC", "A", "B"], output_names=["dA", "dC"], atol=1e-5)
+for dt in [np.int32, np.int64, np.float64]:
+    x = rand([2, 3, 4], dt)
+    dyv = rand([2, 1, 4], dt)
+    add(f"ReduceSumGradient {DT[dt]}", "ReduceSumGradient", [dyv, x, dyv], [np.broadcast_to(dyv, x.shape).astype(dt)],
+        [arg_ints("axes", [1])])
+    dyb = rand([2, 3], dt)
+    add(f"ReduceBackSumGradient {DT[dt]}", "ReduceBackSumGradient", [dyb, x],
+        [np.broadcast_to(dyb[..., None], x.shape).astype(dt)])
+    dyf = rand([3, 4], dt)
+    add(f"ReduceFrontMeanGradient {DT[dt]}", "ReduceFrontMeanGradient", [dyf, x],
+        [trunc_div(np.broadcast_to(dyf, x.shape).astype(dt), np.full(x.shape, 2, dt))])
+
+# Unary ops and gradient ops in place.
+x = rand([3, 4], np.float32, -2, 2)
+add("Exp in place", "Exp", [x], [np.exp(x.astype(np.float64)).astype(np.float32)], input_names=["X"], output_names=["X"])
+add("Negative in place int64", "Negative", [x.astype(np.int64)], [-(x.astype(np.int64))], input_names=["X"],
+    output_names=["X"])
+add("Clip in place", "Clip", [x], [np.clip(x, -1, 1)], [arg_f("min", -1), arg_f("max", 1)], input_names=["X"],
+    output_names=["X"])
+add("Scale in place double", "Scale", [x.astype(np.float64)], [x.astype(np.float64) * np.float64(np.float32(0.3))],
+    [arg_f("scale", 0.3)], input_names=["X"], output_names=["X"])
+y = rand([3, 4], np.float32, 0.2, 2)
+dyv = rand([3, 4], np.float32)
+add("RSqrtGradient in place", "RSqrtGradient", [dyv, y], [dyv * y ** 3 * -0.5], input_names=["dY", "Y"],
+    output_names=["dY"])
+add("ClipGradient in place", "ClipGradient", [x, dyv], [np.where((x > -1) & (x < 1), dyv, 0).astype(np.float32)],
+    [arg_f("min", -1), arg_f("max", 1)], input_names=["Y", "dY"], output_names=["dY"])
+sx = 1 / (1 + np.exp(-x.astype(np.float64)))
+yv = (x * sx).astype(np.float32)
+add("SwishGradient in place", "SwishGradient", [x, yv, dyv], [(dyv * (yv + sx * (1 - yv))).astype(np.float32)],
+    input_names=["X", "Y", "dY"], output_names=["dY"])
+add("MeanGradient in place", "MeanGradient", [dyv], [dyv / 2, dyv / 2], input_names=["dY"], output_names=["dY", "d1"])
+xs = [rand([2, 3], np.float32) for _ in range(2)]
+add("Max in place", "Max", xs, [np.maximum(xs[0], xs[1])], input_names=["A", "B"], output_names=["A"])
+
 # --- Comparisons and logical ----------------------------------------------------
 CMP = {"EQ": np.equal, "NE": np.not_equal, "LT": np.less, "LE": np.less_equal, "GT": np.greater,
        "GE": np.greater_equal}
@@ -371,6 +425,20 @@ w4 = rand([4], np.float32)
 b4 = rand([4], np.float32)
 add("ElementwiseLinear axis 2", "ElementwiseLinear", [x3, w4, b4], [(x3 * w4 + b4).astype(np.float32)],
     [arg_i("axis", 2)])
+# Glow's importer reading: vectors of X.dims[axis] elements apply along that axis only.
+xg = rand([10, 5], np.float32)
+wg = rand([10], np.float32)
+bg = rand([10], np.float32)
+add("ElementwiseLinear Glow axis 0", "ElementwiseLinear", [xg, wg, bg], [(xg * wg[:, None] + bg[:, None]).astype(np.float32)],
+    [arg_i("axis", 0)])
+w3 = rand([3], np.float32)
+b3 = rand([3], np.float32)
+add("ElementwiseLinear Glow axis 1 on 3-D", "ElementwiseLinear", [x3, w3, b3],
+    [(x3 * w3[None, :, None] + b3[None, :, None]).astype(np.float32)])
+dy3 = rand([2, 3, 4], np.float32)
+add("ElementwiseLinearGradient Glow axis 1 on 3-D", "ElementwiseLinearGradient", [dy3, x3, w3],
+    [(dy3 * w3[None, :, None]).astype(np.float32), (dy3 * x3).sum(axis=(0, 2)).astype(np.float32),
+     dy3.sum(axis=(0, 2)).astype(np.float32)], atol=1e-5)
 dyv = rand([4, 5], np.float32)
 add("ElementwiseLinearGradient", "ElementwiseLinearGradient", [dyv, x, w],
     [(dyv * w).astype(np.float32), (dyv * x).sum(axis=0).astype(np.float32), dyv.sum(axis=0).astype(np.float32)],

@@ -98,20 +98,25 @@ import Testing
             [0, 0, 0, 0], [1, 2, 0, 1], [2, 4, 0, 2],
             [3, 6, 2, 0], [4, 8, 2, 1], [5, 10, 2, 2],
         ])
-        // Starting in the middle gives the same offsets.
-        var tail: [[Int]] = []
-        l.forEachRow(in: 4..<6) { offsets, row in tail.append([row, offsets[0], offsets[1], offsets[2]]) }
-        #expect(tail == Array(seen[4...]))
+        // A cursor started in the middle gives the same offsets.
+        var cursor = l.cursor(at: 4)
+        #expect(cursor.offsets == [8, 2, 1])
+        cursor.advance()
+        #expect(cursor.offsets == [10, 2, 2])
     }
 
-    @Test func concurrentRowsCoverEveryRowOnce() throws {
+    @Test func rowChunksCoverEveryRowOnce() throws {
         let rows = 3 * Parallel.minElementsPerThread
         let l = try BroadcastLayout(output: [Int64(rows), 2], operands: [[Int64(rows), 1]])
         var hits = [UInt8](repeating: 0, count: rows)
         hits.withUnsafeMutableBufferPointer { h in
             let p = h.baseAddress!
-            l.forEachRowConcurrently { offsets, row in
-                if offsets[0] == row { p[row] &+= 1 }
+            l.forRowChunks { range in
+                var cursor = l.cursor(at: range.lowerBound)
+                for row in range {
+                    if cursor.offsets[0] == row { p[row] &+= 1 }
+                    cursor.advance()
+                }
             }
         }
         #expect(hits.allSatisfy { $0 == 1 })

@@ -88,6 +88,9 @@ import Testing
         try Self.check(
             "ElementwiseLinear", [Self.input([2, 3, 2], seed: 33), Self.input([2], seed: 34), Self.input([2], seed: 35)],
             args: [Argument(name: "axis", int: -1)])
+        // Glow's reading: w and b of X.dims[axis] elements.
+        try Self.check(
+            "ElementwiseLinear", [Self.input([2, 3, 2], seed: 36), Self.input([3], seed: 37), Self.input([3], seed: 38)])
     }
 
     @Test func unaryGradients() throws {

@@ -430,3 +430,73 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
         }
     }
 }
+
+/// The Glow Caffe2 unit nets that use element-wise and reduction ops, run
+/// unchanged with the shapes Glow's importer tests feed them.
+@Suite(.enabled(if: TestSupport.haveModels)) struct ElementwiseGlowNetTests {
+    static func run(_ file: String, _ feeds: [String: Tensor], fetch: String) throws -> Tensor {
+        let ws = Workspace()
+        for (k, v) in feeds { ws.feedBlob(k, v) }
+        try ws.runNetOnce(try NetDef(contentsOfFile: TestSupport.model("glow-caffe2-unit-nets/\(file)")))
+        return try ws.fetchBlob(fetch)
+    }
+
+    @Test func elementwiseLinear() throws {
+        // axis = 0 with X [10, 5] and w, b of 10 elements: along axis 0.
+        let x = randomTensor([10, 5], seed: 70)
+        let w = randomTensor([10], seed: 71)
+        let b = randomTensor([10], seed: 72)
+        let y = try Self.run("elementwise_linear_net.pbtxt", ["X": x, "w": w, "b": b], fetch: "el_result")
+        let (xv, wv, bv) = (try x.values(as: Float.self), try w.values(as: Float.self), try b.values(as: Float.self))
+        #expect(y.dims == [10, 5])
+        #expect(allClose(y, (0..<50).map { Double(xv[$0] * wv[$0 / 5] + bv[$0 / 5]) }))
+    }
+
+    @Test func elementwiseLinearAsMulAndAdd() throws {
+        // Mul and Add with broadcast=0 (numpy): X [5, 10], w and b [10].
+        let x = randomTensor([5, 10], seed: 73)
+        let w = randomTensor([10], seed: 74)
+        let b = randomTensor([10], seed: 75)
+        let y = try Self.run("elementwise_linear_broadcast_net.pbtxt", ["X": x, "w": w, "b": b], fetch: "el_result")
+        let (xv, wv, bv) = (try x.values(as: Float.self), try w.values(as: Float.self), try b.values(as: Float.self))
+        #expect(y.dims == [5, 10])
+        #expect(allClose(y, (0..<50).map { Double(xv[$0] * wv[$0 % 10] + bv[$0 % 10]) }))
+    }
+
+    @Test func clipExpSwishMeanAddReduceBackMean() throws {
+        let x = randomTensor([4, 6], in: 0...80, seed: 76)
+        let xv = try x.values(as: Float.self)
+        let clipped = try Self.run("clip_op_net.pbtxt", ["inputs_0": x], fetch: "clip_result")
+        #expect(try clipped.values(as: Float.self) == xv.map { Swift.min(Swift.max($0, 20), 60) })
+        let unbounded = try Self.run("clip_op_default_net.pbtxt", ["inputs_0": x], fetch: "clip_result")
+        #expect(try unbounded.values(as: Float.self) == xv)
+
+        let small = randomTensor([2, 3], in: -3...3, seed: 77)
+        let sv = try small.values(as: Float.self)
+        #expect(allClose(try Self.run("exp_op_net.pbtxt", ["data": small], fetch: "result"), sv.map { Double(Foundation.exp($0)) }))
+        #expect(
+            allClose(
+                try Self.run("swish_op_net.pbtxt", ["input": small], fetch: "swish_result"),
+                sv.map { Double($0) / (1 + Foundation.exp(-Double($0))) }))
+
+        let inputs = (0..<3).map { randomTensor([2, 3], seed: 78 + UInt64($0)) }
+        let iv = try inputs.map { try $0.values(as: Float.self) }
+        let mean = try Self.run("mean_3inputs.pbtxt", ["input1": inputs[0], "input2": inputs[1], "input3": inputs[2]], fetch: "output")
+        let meanExpected: [Double] = (0..<6).map { (i: Int) -> Double in
+            let s: Float = iv[0][i] + iv[1][i] + iv[2][i]
+            return Double(s) / 3
+        }
+        #expect(allClose(mean, meanExpected))
+        let sum = try Self.run("multiple_inputs_graph.pbtxt", ["input1": inputs[0], "input2": inputs[1]], fetch: "output")
+        #expect(try sum.values(as: Float.self) == (0..<6).map { iv[0][$0] + iv[1][$0] })
+
+        let r = try Self.run("reducebackmean.pbtxt", ["input": inputs[0]], fetch: "output")
+        #expect(r.dims == [2])
+        let rows = iv[0]
+        let expected: [Double] = [0, 1].map { (i: Int) -> Double in
+            let s: Float = rows[3 * i] + rows[3 * i + 1] + rows[3 * i + 2]
+            return Double(s) / 3
+        }
+        #expect(allClose(r, expected))
+    }
+}

@@ -185,64 +185,70 @@ public struct BroadcastLayout: Sendable {
         zip(dims, strides[k]).allSatisfy { $0.0 == 1 || $0.1 != 0 }
     }
 
-    /// Calls `body(offsets, row)` for rows `range` in order; `offsets[k]` is
-    /// where operand `k`'s elements for that row start.
-    public func forEachRow(in range: Range<Int>, _ body: (UnsafePointer<Int>, Int) -> Void) {
-        guard !range.isEmpty else { return }
-        let outer = dims.count - 1
-        let k = strides.count
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(outer, 1) + max(k, 1)) { buf in
-            let index = buf.baseAddress!
-            let offsets = index + max(outer, 1)
-            // Position of the first row.
-            var rest = range.lowerBound
-            for d in stride(from: outer - 1, through: 0, by: -1) {
+    /// Where each operand's elements for one row start, moved row by row.
+    ///
+    /// ```swift
+    /// var cursor = layout.cursor(at: 0)
+    /// for row in 0..<layout.outerCount {
+    ///     let a = aData + cursor.offsets[0]   // operand 0's elements for this row
+    ///     ...
+    ///     cursor.advance()
+    /// }
+    /// ```
+    public struct Cursor {
+        /// `offsets[k]`: where operand `k`'s elements for the current row start.
+        public private(set) var offsets: [Int]
+        private var index: [Int]
+        private let dims: [Int]
+        private let strides: [[Int]]
+
+        init(_ layout: BroadcastLayout, row: Int) {
+            dims = layout.dims
+            strides = layout.strides
+            let outer = dims.count - 1
+            index = [Int](repeating: 0, count: outer)
+            var rest = row
+            for d in stride(from: outer - 1, through: 0, by: -1) where dims[d] > 0 {
                 index[d] = rest % dims[d]
                 rest /= dims[d]
             }
-            for j in 0..<k {
-                var o = 0
-                for d in 0..<outer { o += index[d] * strides[j][d] }
-                offsets[j] = o
-            }
-            for row in range {
-                body(UnsafePointer(offsets), row)
-                var d = outer - 1
-                while d >= 0 {
-                    index[d] += 1
-                    for j in 0..<k { offsets[j] += strides[j][d] }
-                    if index[d] < dims[d] { break }
-                    for j in 0..<k { offsets[j] -= strides[j][d] * dims[d] }
-                    index[d] = 0
-                    d -= 1
-                }
+            let start = index
+            offsets = layout.strides.map { s in (0..<outer).reduce(0) { $0 + start[$1] * s[$1] } }
+        }
+
+        /// Moves to the next row.
+        @inline(__always)
+        public mutating func advance() {
+            var d = index.count - 1
+            while d >= 0 {
+                index[d] += 1
+                for k in offsets.indices { offsets[k] += strides[k][d] }
+                if index[d] < dims[d] { return }
+                for k in offsets.indices { offsets[k] -= strides[k][d] * dims[d] }
+                index[d] = 0
+                d -= 1
             }
         }
     }
 
-    /// Calls `body(offsets, row)` for every row, in order.
-    public func forEachRow(_ body: (UnsafePointer<Int>, Int) -> Void) {
-        forEachRow(in: 0..<outerCount, body)
+    /// A cursor positioned at row `row`.
+    public func cursor(at row: Int) -> Cursor { Cursor(self, row: row) }
+
+    /// Calls `body` with contiguous ranges of rows that together cover every
+    /// row once, on several threads when the output is large (`body` must then
+    /// write disjoint memory for different rows).
+    @inline(__always)
+    public func forRowChunks(_ body: (Range<Int>) -> Void) {
+        Parallel.forChunks(outerCount, minPerThread: Swift.max(1, Parallel.minElementsPerThread / Swift.max(innerCount, 1)), body)
     }
 
-    /// Calls `body(offsets, row)` for every row, splitting the rows across
-    /// threads when the output is large; `body` must write disjoint memory for
-    /// different rows.
-    public func forEachRowConcurrently(_ body: (UnsafePointer<Int>, Int) -> Void) {
-        let rows = outerCount
-        let perThread = max(1, Parallel.minElementsPerThread / max(innerCount, 1))
-        if rows < 2 * perThread {
-            forEachRow(in: 0..<rows, body)
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(value: body)
-            let threads = min(Parallel.threadCount, rows / perThread)
-            Parallel.forEach(threads) { c in
-                let lo = rows * c / threads
-                let hi = rows * (c + 1) / threads
-                forEachRow(in: lo..<hi, box.value)
-            }
+    /// Calls `body(offsets, row)` for every row in order on this thread;
+    /// `offsets[k]` is where operand `k`'s elements for that row start.
+    public func forEachRow(_ body: (_ offsets: [Int], _ row: Int) -> Void) {
+        var cursor = cursor(at: 0)
+        for row in 0..<outerCount {
+            body(cursor.offsets, row)
+            cursor.advance()
         }
     }
 }
@@ -277,6 +283,12 @@ extension Int64: SummableElement {
 /// `c = f(a, b)` over a layout with operands `[a, b]`; `c` (contiguous, the
 /// layout's output) may be the same buffer as `a` or `b` when that operand is
 /// full-size. Large outputs are split across threads.
+///
+/// ```swift
+/// // C [2, 3] = A [2, 3] + B [3]
+/// let layout = try BroadcastLayout(output: [2, 3], operands: [[2, 3], [3]])
+/// broadcastBinary(layout, a, b, c) { $0 + $1 }
+/// ```
 @inline(__always)
 public func broadcastBinary<T>(
     _ layout: BroadcastLayout, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>,
@@ -285,36 +297,40 @@ public func broadcastBinary<T>(
     let n = layout.innerCount
     let sa = layout.innerStride(0)
     let sb = layout.innerStride(1)
-    layout.forEachRowConcurrently { offsets, row in
-        let ap = a + offsets[0]
-        let bp = b + offsets[1]
-        let cp = c + row * n
-        let cc = UnsafePointer(cp)
-        if sa == 1 && sb == 1 {
-            if cc == ap {
-                for i in 0..<n { cp[i] = f(cp[i], bp[i]) }
-            } else if cc == bp {
-                for i in 0..<n { cp[i] = f(ap[i], cp[i]) }
+    layout.forRowChunks { rows in
+        var cursor = layout.cursor(at: rows.lowerBound)
+        for row in rows {
+            let ap = a + cursor.offsets[0]
+            let bp = b + cursor.offsets[1]
+            cursor.advance()
+            let cp = c + row * n
+            let cc = UnsafePointer(cp)
+            if sa == 1 && sb == 1 {
+                if cc == ap {
+                    for i in 0..<n { cp[i] = f(cp[i], bp[i]) }
+                } else if cc == bp {
+                    for i in 0..<n { cp[i] = f(ap[i], cp[i]) }
+                } else {
+                    for i in 0..<n { cp[i] = f(ap[i], bp[i]) }
+                }
+            } else if sa == 1 {
+                let y = bp[0]
+                if cc == ap {
+                    for i in 0..<n { cp[i] = f(cp[i], y) }
+                } else {
+                    for i in 0..<n { cp[i] = f(ap[i], y) }
+                }
+            } else if sb == 1 {
+                let x = ap[0]
+                if cc == bp {
+                    for i in 0..<n { cp[i] = f(x, cp[i]) }
+                } else {
+                    for i in 0..<n { cp[i] = f(x, bp[i]) }
+                }
             } else {
-                for i in 0..<n { cp[i] = f(ap[i], bp[i]) }
+                let v = f(ap[0], bp[0])
+                for i in 0..<n { cp[i] = v }
             }
-        } else if sa == 1 {
-            let y = bp[0]
-            if cc == ap {
-                for i in 0..<n { cp[i] = f(cp[i], y) }
-            } else {
-                for i in 0..<n { cp[i] = f(ap[i], y) }
-            }
-        } else if sb == 1 {
-            let x = ap[0]
-            if cc == bp {
-                for i in 0..<n { cp[i] = f(x, cp[i]) }
-            } else {
-                for i in 0..<n { cp[i] = f(x, bp[i]) }
-            }
-        } else {
-            let v = f(ap[0], bp[0])
-            for i in 0..<n { cp[i] = v }
         }
     }
 }
@@ -329,21 +345,25 @@ public func broadcastBinaryConverting<T, U>(
     let n = layout.innerCount
     let sa = layout.innerStride(0)
     let sb = layout.innerStride(1)
-    layout.forEachRowConcurrently { offsets, row in
-        let ap = a + offsets[0]
-        let bp = b + offsets[1]
-        let cp = c + row * n
-        if sa == 1 && sb == 1 {
-            for i in 0..<n { cp[i] = f(ap[i], bp[i]) }
-        } else if sa == 1 {
-            let y = bp[0]
-            for i in 0..<n { cp[i] = f(ap[i], y) }
-        } else if sb == 1 {
-            let x = ap[0]
-            for i in 0..<n { cp[i] = f(x, bp[i]) }
-        } else {
-            let v = f(ap[0], bp[0])
-            for i in 0..<n { cp[i] = v }
+    layout.forRowChunks { rows in
+        var cursor = layout.cursor(at: rows.lowerBound)
+        for row in rows {
+            let ap = a + cursor.offsets[0]
+            let bp = b + cursor.offsets[1]
+            cursor.advance()
+            let cp = c + row * n
+            if sa == 1 && sb == 1 {
+                for i in 0..<n { cp[i] = f(ap[i], bp[i]) }
+            } else if sa == 1 {
+                let y = bp[0]
+                for i in 0..<n { cp[i] = f(ap[i], y) }
+            } else if sb == 1 {
+                let x = ap[0]
+                for i in 0..<n { cp[i] = f(x, bp[i]) }
+            } else {
+                let v = f(ap[0], bp[0])
+                for i in 0..<n { cp[i] = v }
+            }
         }
     }
 }
@@ -389,43 +409,50 @@ public func reduceIntoOperand<T: SummableElement>(
     let su = layout.innerStride(other)
     if dstCount == layout.count {
         // Not broadcast: dst is in output order.
-        layout.forEachRowConcurrently { offsets, row in
-            let o = row * n
-            let p = s1 + o
-            let q = s2 + o
-            let rp = r + offsets[other]
-            let dp = dst + o
-            if su == 1 {
-                for i in 0..<n { dp[i] = f(p[i], q[i], rp[i]) }
-            } else {
-                let rv = rp[0]
-                for i in 0..<n { dp[i] = f(p[i], q[i], rv) }
+        layout.forRowChunks { rows in
+            var cursor = layout.cursor(at: rows.lowerBound)
+            for row in rows {
+                let rp = r + cursor.offsets[other]
+                cursor.advance()
+                let o = row * n
+                let p = s1 + o
+                let q = s2 + o
+                let dp = dst + o
+                if su == 1 {
+                    for i in 0..<n { dp[i] = f(p[i], q[i], rp[i]) }
+                } else {
+                    let rv = rp[0]
+                    for i in 0..<n { dp[i] = f(p[i], q[i], rv) }
+                }
             }
         }
         return
     }
     for i in 0..<dstCount { dst[i] = T.zero }
     let st = layout.innerStride(target)
-    layout.forEachRow { offsets, row in
+    var cursor = layout.cursor(at: 0)
+    for row in 0..<layout.outerCount {
+        let rp = r + cursor.offsets[other]
+        let dp = dst + cursor.offsets[target]
+        cursor.advance()
         let o = row * n
         let p = s1 + o
         let q = s2 + o
-        let rp = r + offsets[other]
-        let dp = dst + offsets[target]
-        switch (st, su) {
-        case (1, 1):
-            for i in 0..<n { dp[i] = T.accumulate(dp[i], f(p[i], q[i], rp[i])) }
-        case (1, _):
-            let rv = rp[0]
-            for i in 0..<n { dp[i] = T.accumulate(dp[i], f(p[i], q[i], rv)) }
-        case (_, 1):
+        if st == 1 {
+            if su == 1 {
+                for i in 0..<n { dp[i] = T.accumulate(dp[i], f(p[i], q[i], rp[i])) }
+            } else {
+                let rv = rp[0]
+                for i in 0..<n { dp[i] = T.accumulate(dp[i], f(p[i], q[i], rv)) }
+            }
+        } else {
             var acc = T.zero
-            for i in 0..<n { acc = T.accumulate(acc, f(p[i], q[i], rp[i])) }
-            dp[0] = T.accumulate(dp[0], acc)
-        default:
-            let rv = rp[0]
-            var acc = T.zero
-            for i in 0..<n { acc = T.accumulate(acc, f(p[i], q[i], rv)) }
+            if su == 1 {
+                for i in 0..<n { acc = T.accumulate(acc, f(p[i], q[i], rp[i])) }
+            } else {
+                let rv = rp[0]
+                for i in 0..<n { acc = T.accumulate(acc, f(p[i], q[i], rv)) }
+            }
             dp[0] = T.accumulate(dp[0], acc)
         }
     }
@@ -448,14 +475,18 @@ public func expandFromOperand<T>(
 ) {
     let n = layout.innerCount
     let ss = layout.innerStride(source)
-    layout.forEachRowConcurrently { offsets, row in
-        let sp = src + offsets[source]
-        let dp = dst + row * n
-        if ss == 1 {
-            for i in 0..<n { dp[i] = f(sp[i]) }
-        } else {
-            let v = f(sp[0])
-            for i in 0..<n { dp[i] = v }
+    layout.forRowChunks { rows in
+        var cursor = layout.cursor(at: rows.lowerBound)
+        for row in rows {
+            let sp = src + cursor.offsets[source]
+            cursor.advance()
+            let dp = dst + row * n
+            if ss == 1 {
+                for i in 0..<n { dp[i] = f(sp[i]) }
+            } else {
+                let v = f(sp[0])
+                for i in 0..<n { dp[i] = v }
+            }
         }
     }
 }

@@ -428,24 +428,32 @@ enum ElementwiseNaryOperators {
 
     // MARK: ElementwiseLinear
 
-    /// N and D of ElementwiseLinear's `X` seen as `N × D` at `axis`, checking `w` (and `b`) are `[D]`.
-    static func linearSizes(_ x: TensorView, axis: Int, _ vectors: [TensorView]) throws -> (n: Int, d: Int) {
+    /// ElementwiseLinear's view of `X` as `n × d × p` for its vectors of `d` elements.
+    ///
+    /// Caffe2 takes `d = size_from_dim(axis)` (so `p = 1`). As Glow's Caffe2
+    /// importer does, vectors of `dims[axis]` elements are accepted too, and
+    /// then apply along `axis` only (`p = size_from_dim(axis + 1)`); Caffe2
+    /// rejects that case, so every net Caffe2 runs gives the same result.
+    static func linearSizes(_ x: TensorView, axis: Int, _ vectors: [TensorView]) throws -> (n: Int, d: Int, p: Int) {
         guard x.rank > 0, axis >= -x.rank, axis < x.rank else {
             throw Caffe2Error(
                 .argument, "axis \(axis) is out of range for input '\(x.name)' with \(x.rank) dims", blob: x.name)
         }
         let a = axis < 0 ? axis + x.rank : axis
         let n = x.sizeToDim(a)
-        let d = x.sizeFromDim(a)
+        let full = x.sizeFromDim(a)
+        let d = vectors.first.map { $0.count == full ? full : x.dim(a) } ?? full
+        let p = d == full ? 1 : x.sizeFromDim(a + 1)
         for v in vectors {
             guard v.dataType == .float else { throw v.unsupportedType([.float]) }
             guard v.rank == 1, v.count == d else {
                 throw Caffe2Error(
-                    .shape, "input '\(v.name)' must be 1-D with \(d) elements (X '\(x.name)' \(x.dims) at axis \(a)), got \(v.dims)",
+                    .shape,
+                    "input '\(v.name)' must be 1-D with \(full) elements (X '\(x.name)' \(x.dims) from axis \(a) on), got \(v.dims)",
                     blob: v.name)
             }
         }
-        return (n, d)
+        return (n, d, p)
     }
 
     static let elementwiseLinear = OperatorDefinition(
@@ -454,9 +462,14 @@ enum ElementwiseNaryOperators {
             .identicalTypeAndShapeOfInput(0)
             .types([.float])
             .doc(
-                "`Y[i, j] = X[i, j] * w[j] + b[j]` with X seen as `N × D` at `axis`. Gradient: `ElementwiseLinearGradient(dY, X, w) -> (dX, dw, db)`."
+                """
+                `Y[i, j] = X[i, j] * w[j] + b[j]` with X seen as `N × D` at `axis` (D = the product of \
+                X's dims from `axis` on). As in Glow's importer, w and b may instead hold `X.dims[axis]` \
+                elements and then scale and shift along that axis only (Caffe2 rejects those shapes). \
+                Gradient: `ElementwiseLinearGradient(dY, X, w) -> (dX, dw, db)`.
+                """
             )
-            .arg("axis", "*(int, default 1)* X's dims from `axis` on form D.")
+            .arg("axis", "*(int, default 1)* Where D starts in X's dims.")
             .input(0, "X", "Float tensor seen as N × D.")
             .input(1, "w", "1-D scale of D elements.")
             .input(2, "b", "1-D bias of D elements.")
@@ -469,17 +482,28 @@ enum ElementwiseNaryOperators {
                     let w = try ctx.input(1)
                     let b = try ctx.input(2)
                     guard x.dataType == .float else { throw x.unsupportedType([.float]) }
-                    let (n, d) = try linearSizes(x, axis: axis, [w, b])
+                    let (n, d, p) = try linearSizes(x, axis: axis, [w, b])
                     let y = try ctx.output(0, like: x)
                     let xp = x.pointer(Float.self)
                     let wp = w.pointer(Float.self)
                     let bp = b.pointer(Float.self)
                     let yp = y.pointer(Float.self)
-                    Parallel.forChunks(n, minPerThread: Swift.max(1, Parallel.minElementsPerThread / Swift.max(d, 1))) { rows in
+                    let row = d * p
+                    Parallel.forChunks(n, minPerThread: Swift.max(1, Parallel.minElementsPerThread / Swift.max(row, 1))) { rows in
                         for i in rows {
-                            let xr = xp + i * d
-                            let yr = yp + i * d
-                            for j in 0..<d { yr[j] = xr[j] * wp[j] + bp[j] }
+                            let xr = xp + i * row
+                            let yr = yp + i * row
+                            if p == 1 {
+                                for j in 0..<d { yr[j] = xr[j] * wp[j] + bp[j] }
+                            } else {
+                                for j in 0..<d {
+                                    let scale = wp[j]
+                                    let shift = bp[j]
+                                    let xs = xr + j * p
+                                    let ys = yr + j * p
+                                    for k in 0..<p { ys[k] = xs[k] * scale + shift }
+                                }
+                            }
                         }
                     }
                 }
@@ -523,7 +547,7 @@ enum ElementwiseNaryOperators {
                             .shape, "gradient '\(dy.name)' has \(dy.count) elements, X '\(x.name)' has \(x.count)",
                             blob: dy.name)
                     }
-                    let (n, d) = try linearSizes(x, axis: axis, [w])
+                    let (n, d, p) = try linearSizes(x, axis: axis, [w])
                     let dx = try ctx.output(0, like: x)
                     let dw = try ctx.output(1, like: w)
                     let db = try ctx.output(2, like: w)
@@ -538,14 +562,29 @@ enum ElementwiseNaryOperators {
                         dbp[j] = 0
                     }
                     for i in 0..<n {
-                        let g = gp + i * d
-                        let xr = xp + i * d
-                        let dxr = dxp + i * d
                         for j in 0..<d {
-                            let v = g[j]
-                            dwp[j] += v * xr[j]
-                            dbp[j] += v
-                            dxr[j] = v * wp[j]
+                            let o = (i * d + j) * p
+                            let g = gp + o
+                            let xr = xp + o
+                            let dxr = dxp + o
+                            if p == 1 {
+                                let v = g[0]
+                                dwp[j] += v * xr[0]
+                                dbp[j] += v
+                                dxr[0] = v * wp[j]
+                            } else {
+                                let scale = wp[j]
+                                var sw: Float = 0
+                                var sb: Float = 0
+                                for k in 0..<p {
+                                    let v = g[k]
+                                    sw = Float.accumulate(sw, v * xr[k])
+                                    sb = Float.accumulate(sb, v)
+                                    dxr[k] = v * scale
+                                }
+                                dwp[j] += sw
+                                dbp[j] += sb
+                            }
                         }
                     }
                 }

@@ -29,7 +29,7 @@ enum ReductionOperators {
         /// Canonicalises `axes` (negative counts from the end; empty means all) with Caffe2's checks.
         init(dims: [Int64], axes: [Int], keepDims: Bool) throws {
             let ndim = dims.count
-            var canonical = axes.isEmpty ? Array(0..<ndim) : axes.map { $0 < 0 ? $0 + ndim : $0 }.sorted()
+            let canonical = axes.isEmpty ? Array(0..<ndim) : axes.map { $0 < 0 ? $0 + ndim : $0 }.sorted()
             if let first = canonical.first, first < 0 {
                 throw Caffe2Error(.argument, "Axes ids must be non-negative. (axes \(axes), input has \(ndim) dims)")
             }

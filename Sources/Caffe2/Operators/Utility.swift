@@ -343,7 +343,7 @@ enum UtilityOperators {
                             throw Caffe2Error(.io, "Print: cannot write '\(ctx.inputName(0)).log': \(error)")
                         }
                     } else {
-                        FileHandle.standardOutput.write(Data(line.utf8))
+                        Swift.print(line, terminator: "")
                     }
                 }
             }
