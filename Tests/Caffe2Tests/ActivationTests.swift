@@ -305,6 +305,16 @@ import Testing
         #expect(gt.ops[0].input == ["Y_grad", "mask"])
     }
 
+    @Test(.enabled(if: TestSupport.haveModels))
+    func glowDropoutNetRunsAsIdentity() throws {
+        let net = try NetDef(contentsOfFile: TestSupport.model("glow-caffe2-unit-nets/dropout.pbtxt"))
+        let ws = Workspace()
+        let x = randomTensor([2, 3], seed: 13)
+        ws.feedBlob("input", x)
+        try ws.runNetOnce(net)
+        #expect(try ws.fetchBlob("output") == x)
+    }
+
     @Test func dropoutWithRatioZeroKeepsEverything() throws {
         let x = randomTensor([4, 4], seed: 8)
         let out = try TestSupport.run(dropoutOp(ratio: 0, isTest: false, seed: 3), [x])

@@ -3,25 +3,28 @@ import Testing
 
 @testable import Caffe2
 
-/// The Caffe2Error thrown by `body`, or nil.
-func caughtError(_ body: () throws -> Void) -> Caffe2Error? {
-    do {
-        try body()
-        return nil
-    } catch let e as Caffe2Error {
-        return e
-    } catch {
-        return Caffe2Error(.runtime, "\(error)")
+/// Helpers of the element-wise and reduction tests.
+enum EW {
+    /// The Caffe2Error thrown by `body`, or nil.
+    static func caughtError(_ body: () throws -> Void) -> Caffe2Error? {
+        do {
+            try body()
+            return nil
+        } catch let e as Caffe2Error {
+            return e
+        } catch {
+            return Caffe2Error(.runtime, "\(error)")
+        }
     }
-}
 
-/// Runs `def` in a fresh workspace fed with `feeds`; returns the workspace.
-@discardableResult
-func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Workspace {
-    let ws = Workspace()
-    for (k, v) in feeds { ws.feedBlob(k, v) }
-    try ws.runOperatorOnce(def)
-    return ws
+    /// Runs `def` in a fresh workspace fed with `feeds`; returns the workspace.
+    @discardableResult
+    static func run(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Workspace {
+        let ws = Workspace()
+        for (k, v) in feeds { ws.feedBlob(k, v) }
+        try ws.runOperatorOnce(def)
+        return ws
+    }
 }
 
 @Suite struct ElementwiseValueTests {
@@ -41,9 +44,9 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
     }
 
     @Test func integerDivisionByZeroThrows() {
-        let e = caughtError { _ = try TestSupport.run("Div", [Tensor([1, 2] as [Int32]), Tensor([1, 0] as [Int32])]) }
+        let e = EW.caughtError { _ = try TestSupport.run("Div", [Tensor([1, 2] as [Int32]), Tensor([1, 0] as [Int32])]) }
         #expect(e?.kind == .runtime && e?.message.contains("division by zero") == true && e?.blob == "X1")
-        let g = caughtError {
+        let g = EW.caughtError {
             _ = try TestSupport.run(
                 "DivGradient", [Tensor([1] as [Int64]), Tensor([1] as [Int64]), Tensor([0] as [Int64]), Tensor([1] as [Int64])],
                 outputs: 2)
@@ -86,6 +89,9 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
         #expect(lt.dims == [2, 0] && lt.dataType == .bool)
         let sum = try TestSupport.run("Sum", [try Tensor(dims: [0], dataType: .float), try Tensor(dims: [0], dataType: .float)])[0]
         #expect(sum.dims == [0])
+        let ws = try TestSupport.run(
+            "WeightedSum", [try Tensor(dims: [0, 2], dataType: .float), Tensor([2] as [Float]), randomTensor([3]), Tensor([1] as [Float])])[0]
+        #expect(ws.dims == [0, 2])
         let neg = try TestSupport.run("Negative", [Tensor(scalar: Int64(4))])[0]
         #expect(neg.dims == [])
         #expect(try neg.values(as: Int64.self) == [-4])
@@ -167,6 +173,20 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
         #expect(try g[0].values(as: Float.self) == av)
     }
 
+    @Test func largeTranscendentalMapsMatchLibm() throws {
+        // Split across threads above 16k elements.
+        let x = randomTensor([300, 400], in: 0.1...3, seed: 5)
+        let xv = try x.values(as: Float.self)
+        let e = try TestSupport.run("Exp", [x])[0].values(as: Float.self)
+        let l = try TestSupport.run("Log", [x])[0].values(as: Float.self)
+        let p = try TestSupport.run("Pow", [x], args: [Argument(name: "exponent", float: 1.5)])[0].values(as: Float.self)
+        let q = try TestSupport.run("Pow", [x, x])[0].values(as: Float.self)
+        #expect(e == xv.map { expf($0) })
+        #expect(l == xv.map { logf($0) })
+        #expect(p == xv.map { powf($0, 1.5) })
+        #expect(q == xv.map { powf($0, $0) })
+    }
+
     @Test func maxGradientGivesEveryTieTheGradient() throws {
         let x = Tensor([1, 5, 3] as [Float])
         let y = Tensor([1, 5, 3] as [Float])
@@ -179,7 +199,7 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
 
 @Suite struct ElementwiseErrorTests {
     @Test func numpyMismatchNamesBlobsAndDims() {
-        let e = caughtError { _ = try TestSupport.run("Add", [randomTensor([2, 3]), randomTensor([4])]) }
+        let e = EW.caughtError { _ = try TestSupport.run("Add", [randomTensor([2, 3]), randomTensor([4])]) }
         #expect(e?.kind == .shape)
         #expect(e?.message.contains("A_dim: 3,B_dim: 4") == true)
         #expect(e?.message.contains("'X0' [2, 3]") == true && e?.message.contains("'X1' [4]") == true)
@@ -188,31 +208,31 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
 
     @Test func legacyErrors() {
         let broadcast = Argument(name: "broadcast", int: 1)
-        let tooManyDims = caughtError { _ = try TestSupport.run("Mul", [randomTensor([3]), randomTensor([2, 3])], args: [broadcast]) }
+        let tooManyDims = EW.caughtError { _ = try TestSupport.run("Mul", [randomTensor([3]), randomTensor([2, 3])], args: [broadcast]) }
         #expect(tooManyDims?.message.contains("If you are doing broadcasting, input1 should have a smaller or equal number of dimensions.") == true)
-        let mismatch = caughtError {
+        let mismatch = EW.caughtError {
             _ = try TestSupport.run("Sub", [randomTensor([2, 3, 4]), randomTensor([4])], args: [broadcast, Argument(name: "axis", int: 1)])
         }
         #expect(mismatch?.message.contains("Broadcast dimension mismatch.") == true)
         // Without broadcast=1 the same shapes are a numpy error ([3,4] vs [4,5]).
-        let numpy = caughtError { _ = try TestSupport.run("Add", [randomTensor([2, 3, 4, 5]), randomTensor([3, 4])]) }
+        let numpy = EW.caughtError { _ = try TestSupport.run("Add", [randomTensor([2, 3, 4, 5]), randomTensor([3, 4])]) }
         #expect(numpy?.message.contains("A_dim: 4,B_dim: 3") == true)
     }
 
     @Test func constructionErrors() {
-        let both = caughtError {
+        let both = EW.caughtError {
             _ = try TestSupport.run(
                 "Add", [randomTensor([2, 3]), randomTensor([3])],
                 args: [Argument(name: "broadcast", int: 1), Argument(name: "axis", int: 1), Argument(name: "axis_str", string: "C")])
         }
         #expect(both?.message == "Args axis and axis_str cannot be used simultaneously.")
-        let long = caughtError {
+        let long = EW.caughtError {
             _ = try TestSupport.run(
                 "Add", [randomTensor([2, 3]), randomTensor([3])],
                 args: [Argument(name: "broadcast", int: 1), Argument(name: "axis_str", string: "CH")])
         }
         #expect(long?.message == "Unsupported axis string CH")
-        let unknown = caughtError {
+        let unknown = EW.caughtError {
             _ = try TestSupport.run(
                 "Add", [randomTensor([2, 3]), randomTensor([3])],
                 args: [Argument(name: "broadcast", int: 1), Argument(name: "axis_str", string: "Q")])
@@ -222,28 +242,28 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
 
     @Test func illegalInPlace() throws {
         // Div allows only {0,0}: the schema rejects B as output when the op is created.
-        let div = caughtError {
-            try runInWorkspace(OperatorDef(type: "Div", input: ["A", "B"], output: ["B"]), ["A": randomTensor([3]), "B": randomTensor([3])])
+        let div = EW.caughtError {
+            try EW.run(OperatorDef(type: "Div", input: ["A", "B"], output: ["B"]), ["A": randomTensor([3]), "B": randomTensor([3])])
         }
         #expect(div?.kind == .schema)
         // Legacy broadcast: B may never be the output.
-        let legacy = caughtError {
-            try runInWorkspace(
+        let legacy = EW.caughtError {
+            try EW.run(
                 OperatorDef(type: "Add", input: ["A", "B"], output: ["B"], arg: [Argument(name: "broadcast", int: 1)]),
                 ["A": randomTensor([2, 3]), "B": randomTensor([3])])
         }
         #expect(legacy?.message == "In-place is allowed only with the first tensor when legacy-broadcasting")
         // Numpy: an output over an input must keep its dims.
-        let grows = caughtError {
-            try runInWorkspace(OperatorDef(type: "Add", input: ["A", "B"], output: ["A"]), ["A": randomTensor([3]), "B": randomTensor([2, 3])])
+        let grows = EW.caughtError {
+            try EW.run(OperatorDef(type: "Add", input: ["A", "B"], output: ["A"]), ["A": randomTensor([3]), "B": randomTensor([2, 3])])
         }
         #expect(grows?.kind == .shape && grows?.blob == "A")
         // Abs has no in-place form.
-        let abs = caughtError { try runInWorkspace(OperatorDef(type: "Abs", input: ["X"], output: ["X"]), ["X": randomTensor([3])]) }
+        let abs = EW.caughtError { try EW.run(OperatorDef(type: "Abs", input: ["X"], output: ["X"]), ["X": randomTensor([3])]) }
         #expect(abs?.kind == .schema)
         // WeightedSum: only X0 may be the output.
-        let ws = caughtError {
-            try runInWorkspace(
+        let ws = EW.caughtError {
+            try EW.run(
                 OperatorDef(type: "WeightedSum", input: ["X", "w", "Z", "v"], output: ["Z"]),
                 ["X": randomTensor([3]), "w": Tensor([1] as [Float]), "Z": randomTensor([3]), "v": Tensor([1] as [Float])])
         }
@@ -251,57 +271,57 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
     }
 
     @Test func wrongTypes() {
-        let mixed = caughtError { _ = try TestSupport.run("Add", [Tensor([1] as [Float]), Tensor([1] as [Int32])]) }
+        let mixed = EW.caughtError { _ = try TestSupport.run("Add", [Tensor([1] as [Float]), Tensor([1] as [Int32])]) }
         #expect(mixed?.kind == .dataType && mixed?.blob == "X1")
-        let bools = caughtError { _ = try TestSupport.run("Mul", [Tensor([true]), Tensor([false])]) }
+        let bools = EW.caughtError { _ = try TestSupport.run("Mul", [Tensor([true]), Tensor([false])]) }
         #expect(bools?.kind == .dataType && bools?.message.contains("Unsupported type") == true)
-        let expDouble = caughtError { _ = try TestSupport.run("Exp", [Tensor([1] as [Double])]) }
+        let expDouble = EW.caughtError { _ = try TestSupport.run("Exp", [Tensor([1] as [Double])]) }
         #expect(expDouble?.kind == .dataType)
-        let andFloat = caughtError { _ = try TestSupport.run("And", [Tensor([1] as [Float]), Tensor([1] as [Float])]) }
+        let andFloat = EW.caughtError { _ = try TestSupport.run("And", [Tensor([1] as [Float]), Tensor([1] as [Float])]) }
         #expect(andFloat?.kind == .dataType)
-        let meanInt = caughtError { _ = try TestSupport.run("Mean", [Tensor([1] as [Int32])]) }
+        let meanInt = EW.caughtError { _ = try TestSupport.run("Mean", [Tensor([1] as [Int32])]) }
         #expect(meanInt?.kind == .dataType)
-        let reduceMeanInt = caughtError { _ = try TestSupport.run("ReduceMean", [Tensor([1] as [Int32])]) }
+        let reduceMeanInt = EW.caughtError { _ = try TestSupport.run("ReduceMean", [Tensor([1] as [Int32])]) }
         #expect(reduceMeanInt?.kind == .dataType)
     }
 
     @Test func naryShapeChecks() {
-        let sum = caughtError { _ = try TestSupport.run("Sum", [randomTensor([2, 3]), randomTensor([3, 2])]) }
+        let sum = EW.caughtError { _ = try TestSupport.run("Sum", [randomTensor([2, 3]), randomTensor([3, 2])]) }
         #expect(sum?.message.contains("Input #1") == true && sum?.kind == .shape)
         // Caffe2 misses a wrong-sized X1 of Max; we reject it.
-        let max = caughtError { _ = try TestSupport.run("Max", [randomTensor([2]), randomTensor([3])]) }
+        let max = EW.caughtError { _ = try TestSupport.run("Max", [randomTensor([2]), randomTensor([3])]) }
         #expect(max?.kind == .shape)
-        let weight = caughtError {
+        let weight = EW.caughtError {
             _ = try TestSupport.run("WeightedSum", [randomTensor([2]), Tensor([1, 2] as [Float])])
         }
         #expect(weight?.message.contains("must hold 1 element") == true)
-        let count = caughtError {
+        let count = EW.caughtError {
             _ = try TestSupport.run(
                 "WeightedSum", [randomTensor([2]), Tensor([1] as [Float]), randomTensor([3]), Tensor([1] as [Float])])
         }
         #expect(count?.kind == .shape)
-        let odd = caughtError { _ = try TestSupport.run("WeightedSum", [randomTensor([2]), Tensor([1] as [Float]), randomTensor([2])]) }
+        let odd = EW.caughtError { _ = try TestSupport.run("WeightedSum", [randomTensor([2]), Tensor([1] as [Float]), randomTensor([2])]) }
         #expect(odd?.kind == .schema)
-        let lin = caughtError { _ = try TestSupport.run("ElementwiseLinear", [randomTensor([2, 3]), randomTensor([2]), randomTensor([3])]) }
+        let lin = EW.caughtError { _ = try TestSupport.run("ElementwiseLinear", [randomTensor([2, 3]), randomTensor([2]), randomTensor([3])]) }
         #expect(lin?.kind == .shape && lin?.blob == "X1")
-        let gradOutputs = caughtError {
+        let gradOutputs = EW.caughtError {
             _ = try TestSupport.run("WeightedSumGradient", [randomTensor([2]), randomTensor([2]), Tensor([1] as [Float])], outputs: 2)
         }
         #expect(gradOutputs != nil)
     }
 
     @Test func powErrors() {
-        let noExponent = caughtError { _ = try TestSupport.run("Pow", [randomTensor([2])]) }
+        let noExponent = EW.caughtError { _ = try TestSupport.run("Pow", [randomTensor([2])]) }
         #expect(
             noExponent?.message == "Only a tensor with an argument or two input tensors are supported as input to pow operator.")
-        let axis = caughtError {
+        let axis = EW.caughtError {
             _ = try TestSupport.run("Pow", [randomTensor([2]), randomTensor([2])], args: [Argument(name: "axis", int: 0)])
         }
         #expect(axis?.message == "Do not specify axis or axis_str if broadcast is not enabled.")
-        let dims = caughtError { _ = try TestSupport.run("Pow", [randomTensor([2, 3]), randomTensor([3])]) }
+        let dims = EW.caughtError { _ = try TestSupport.run("Pow", [randomTensor([2, 3]), randomTensor([3])]) }
         #expect(dims?.message.hasPrefix("Dimension mismatch - did you forget to set broadcast=1?") == true)
-        let inPlace = caughtError {
-            try runInWorkspace(
+        let inPlace = EW.caughtError {
+            try EW.run(
                 OperatorDef(type: "Pow", input: ["X", "E"], output: ["E"], arg: [Argument(name: "broadcast", int: 1)]),
                 ["X": randomTensor([2, 3]), "E": randomTensor([3])])
         }
@@ -309,18 +329,18 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
     }
 
     @Test func gradientOpErrors() {
-        let same = caughtError {
-            try runInWorkspace(
+        let same = EW.caughtError {
+            try EW.run(
                 OperatorDef(type: "MulGradient", input: ["dC", "A", "B"], output: ["d", "d"]),
                 ["dC": randomTensor([3]), "A": randomTensor([3]), "B": randomTensor([3])])
         }
         #expect(same?.message.hasPrefix("Outputs dA and dB should point to distinct blobs") == true)
-        let count = caughtError {
+        let count = EW.caughtError {
             _ = try TestSupport.run("AddGradient", [randomTensor([4]), randomTensor([2, 3]), randomTensor([3])], outputs: 2)
         }
         #expect(count?.kind == .shape && count?.blob == "X0")
-        let sumReduceLike = caughtError {
-            try runInWorkspace(
+        let sumReduceLike = EW.caughtError {
+            try EW.run(
                 OperatorDef(type: "SumReduceLike", input: ["A", "B"], output: ["B"]),
                 ["A": randomTensor([2, 3]), "B": randomTensor([3])])
         }
@@ -449,7 +469,8 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
         let y = try Self.run("elementwise_linear_net.pbtxt", ["X": x, "w": w, "b": b], fetch: "el_result")
         let (xv, wv, bv) = (try x.values(as: Float.self), try w.values(as: Float.self), try b.values(as: Float.self))
         #expect(y.dims == [10, 5])
-        #expect(allClose(y, (0..<50).map { Double(xv[$0] * wv[$0 / 5] + bv[$0 / 5]) }))
+        let expected: [Double] = (0..<50).map { (i: Int) -> Double in Double(xv[i] * wv[i / 5] + bv[i / 5]) }
+        #expect(allClose(y, expected))
     }
 
     @Test func elementwiseLinearAsMulAndAdd() throws {
@@ -460,7 +481,8 @@ func runInWorkspace(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Wor
         let y = try Self.run("elementwise_linear_broadcast_net.pbtxt", ["X": x, "w": w, "b": b], fetch: "el_result")
         let (xv, wv, bv) = (try x.values(as: Float.self), try w.values(as: Float.self), try b.values(as: Float.self))
         #expect(y.dims == [5, 10])
-        #expect(allClose(y, (0..<50).map { Double(xv[$0] * wv[$0 % 10] + bv[$0 % 10]) }))
+        let expected: [Double] = (0..<50).map { (i: Int) -> Double in Double(xv[i] * wv[i % 10] + bv[i % 10]) }
+        #expect(allClose(y, expected))
     }
 
     @Test func clipExpSwishMeanAddReduceBackMean() throws {

@@ -67,48 +67,48 @@ import Testing
     }
 
     @Test func errors() {
-        let negative = caughtError {
+        let negative = EW.caughtError {
             _ = try TestSupport.run("ReduceSum", [randomTensor([2, 3])], args: [Argument(name: "axes", ints: [-3])])
         }
         #expect(negative?.message.hasPrefix("Axes ids must be non-negative.") == true)
-        let large = caughtError {
+        let large = EW.caughtError {
             _ = try TestSupport.run("ReduceMean", [randomTensor([2, 3])], args: [Argument(name: "axes", ints: [2])])
         }
         #expect(large?.message.hasPrefix("Axes ids must be smaller than the dimensions of input.") == true)
-        let repeated = caughtError {
+        let repeated = EW.caughtError {
             _ = try TestSupport.run("ReduceSum", [randomTensor([2, 3])], args: [Argument(name: "axes", ints: [1, -1])])
         }
         #expect(repeated?.kind == .argument)
-        let k = caughtError {
+        let k = EW.caughtError {
             _ = try TestSupport.run("ReduceBackSum", [randomTensor([2, 3])], args: [Argument(name: "num_reduce_dim", int: 3)])
         }
         #expect(k?.message.hasPrefix("For N-dim input tensor, support num_reduce_dims in range [0, N].") == true)
-        let lengthsK = caughtError {
+        let lengthsK = EW.caughtError {
             _ = try TestSupport.run(
                 "ReduceBackSum", [randomTensor([2, 3, 4]), Tensor([1, 1] as [Int32])], args: [Argument(name: "num_reduce_dim", int: 2)])
         }
         #expect(lengthsK?.message == "Given lengths input, the number of reduce dimensions should be one.")
-        let lengthsCount = caughtError {
+        let lengthsCount = EW.caughtError {
             _ = try TestSupport.run("ReduceFrontSum", [randomTensor([2, 3]), Tensor([1, 1] as [Int32])])
         }
         #expect(lengthsCount?.message.hasPrefix("The size of lengths vector doesn't match the batch size.") == true)
-        let lengthsRange = caughtError {
+        let lengthsRange = EW.caughtError {
             _ = try TestSupport.run("ReduceBackSum", [randomTensor([2, 3]), Tensor([1, 4] as [Int32])])
         }
         #expect(lengthsRange?.kind == .argument && lengthsRange?.blob == "X1")
-        let lengthsType = caughtError {
+        let lengthsType = EW.caughtError {
             _ = try TestSupport.run("ReduceBackSum", [randomTensor([2, 3]), Tensor([1, 2] as [Int64])])
         }
         #expect(lengthsType?.kind == .dataType)
-        let intMean = caughtError {
-            _ = try TestSupport.run("ReduceBackMean", [Tensor([1, 2, 3] as [Int32]).reshapedForTest([1, 3]), Tensor([0] as [Int32])])
+        let intMean = EW.caughtError {
+            _ = try TestSupport.run("ReduceBackMean", [try Tensor(dims: [1, 3], values: [1, 2, 3] as [Int32]), Tensor([0] as [Int32])])
         }
         #expect(intMean?.kind == .runtime)
-        let gradCount = caughtError {
+        let gradCount = EW.caughtError {
             _ = try TestSupport.run("ReduceSumGradient", [randomTensor([4]), randomTensor([2, 3]), randomTensor([1])])
         }
         #expect(gradCount?.kind == .shape && gradCount?.blob == "X0")
-        let strings = caughtError { _ = try TestSupport.run("ReduceSum", [try Tensor(dims: [1], strings: ["a"])]) }
+        let strings = EW.caughtError { _ = try TestSupport.run("ReduceSum", [try Tensor(dims: [1], strings: ["a"])]) }
         #expect(strings?.kind == .dataType)
     }
 
@@ -119,9 +119,4 @@ import Testing
         let m = try TestSupport.run("ReduceBackMean", [x, Tensor([0, 2] as [Int32])])[0].values(as: Float.self)
         #expect(m[0].isNaN && m[1] == 3.5)
     }
-}
-
-extension Tensor {
-    /// Same elements, new dims (tests only; the count must match).
-    func reshapedForTest(_ dims: [Int64]) -> Tensor { try! reshaped(to: dims) }
 }

@@ -109,9 +109,9 @@ public enum Broadcast {
 /// operand's stride is 0 (broadcast) or 1.
 ///
 /// ```swift
-/// // A [2, 3, 4] + B [3, 1]: rows of 4, B's inner stride is 0
-/// let layout = try BroadcastLayout(output: [2, 3, 4], operands: [[2, 3, 4], [3, 1]])
-/// layout.dims              // [6, 4]
+/// // A [2, 3, 4] + B [2, 1, 1]: 2 rows of 12, B's inner stride is 0
+/// let layout = try BroadcastLayout(output: [2, 3, 4], operands: [[2, 3, 4], [2, 1, 1]])
+/// layout.dims              // [2, 12]
 /// layout.innerStride(1)    // 0
 /// layout.forEachRow { offsets, row in
 ///     // row `row` of the output starts at row * innerCount,
@@ -195,7 +195,7 @@ public struct BroadcastLayout: Sendable {
     ///     cursor.advance()
     /// }
     /// ```
-    public struct Cursor {
+    public struct Cursor: Sendable {
         /// `offsets[k]`: where operand `k`'s elements for the current row start.
         public private(set) var offsets: [Int]
         private var index: [Int]
@@ -263,18 +263,22 @@ public protocol SummableElement: TensorElement {
 }
 
 extension Float: SummableElement {
+    /// `Relaxed.sum(a, b)`.
     @inline(__always) public static func accumulate(_ a: Float, _ b: Float) -> Float { Relaxed.sum(a, b) }
 }
 
 extension Double: SummableElement {
+    /// `Relaxed.sum(a, b)`.
     @inline(__always) public static func accumulate(_ a: Double, _ b: Double) -> Double { Relaxed.sum(a, b) }
 }
 
 extension Int32: SummableElement {
+    /// `a &+ b`.
     @inline(__always) public static func accumulate(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
 }
 
 extension Int64: SummableElement {
+    /// `a &+ b`.
     @inline(__always) public static func accumulate(_ a: Int64, _ b: Int64) -> Int64 { a &+ b }
 }
 

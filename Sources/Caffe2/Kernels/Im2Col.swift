@@ -103,12 +103,9 @@ private func validRange(offset: Int, stride: Int, size: Int, count: Int) -> (Int
 
 /// Unfolds channels `channelRange` of one image `x` (`channels × D×H×W`) into
 /// the matching rows of `col` (`rows × columns`); padding positions become 0.
-/// Rows are `rowStride` elements apart (default: the column count), so several
-/// images can be unfolded side by side into one wide matrix.
 @inline(never)
 public func im2col(
-    _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>, channels channelRange: Range<Int>,
-    rowStride: Int? = nil
+    _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>, channels channelRange: Range<Int>
 ) {
     let (iD, iH, iW) = (g.input[0], g.input[1], g.input[2])
     let (oD, oH, oW) = (g.output[0], g.output[1], g.output[2])
@@ -116,8 +113,31 @@ public func im2col(
     let (sD, sH, sW) = (g.stride[0], g.stride[1], g.stride[2])
     let (dD, dH, dW) = (g.dilation[0], g.dilation[1], g.dilation[2])
     let (pD, pH, pW) = (g.padHead[0], g.padHead[1], g.padHead[2])
-    let columns = rowStride ?? oD * oH * oW
+    let columns = oD * oH * oW
     let plane = oH * oW
+    if iD == 1 && oD == 1 && kD == 1 && pH == 0 && pW == 0 && (oH - 1) * sH + (kH - 1) * dH < iH
+        && (oW - 1) * sW + (kW - 1) * dW < iW
+    {
+        // 2-D, every window inside the image (no padding): plain strided copies.
+        for c in channelRange {
+            var dst = col + c * kH * kW * columns
+            for kh in 0..<kH {
+                for kw in 0..<kW {
+                    var src = x + (c * iH + kh * dH) * iW + kw * dW
+                    for _ in 0..<oH {
+                        switch sW {
+                        case 1: copyFloats(dst, src, oW)
+                        case 2: for ow in 0..<oW { dst[ow] = src[ow &* 2] }
+                        default: for ow in 0..<oW { dst[ow] = src[ow &* sW] }
+                        }
+                        dst += oW
+                        src += sH * iW
+                    }
+                }
+            }
+        }
+        return
+    }
     for c in channelRange {
         let xc = x + c * iD * iH * iW
         var row = c * kD * kH * kW
@@ -163,11 +183,10 @@ public func im2col(
 /// The adjoint of ``im2col(_:_:_:channels:)``: adds every entry of the rows
 /// of `col` belonging to `channelRange` back into its image position in `x`
 /// (entries that fall in the padding are dropped). `x` is accumulated into,
-/// not overwritten. Rows of `col` are `rowStride` elements apart (default: the column count).
+/// not overwritten.
 @inline(never)
 public func col2im(
-    _ col: UnsafePointer<Float>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<Float>, channels channelRange: Range<Int>,
-    rowStride: Int? = nil
+    _ col: UnsafePointer<Float>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<Float>, channels channelRange: Range<Int>
 ) {
     let (iD, iH, iW) = (g.input[0], g.input[1], g.input[2])
     let (oD, oH, oW) = (g.output[0], g.output[1], g.output[2])
@@ -175,7 +194,7 @@ public func col2im(
     let (sD, sH, sW) = (g.stride[0], g.stride[1], g.stride[2])
     let (dD, dH, dW) = (g.dilation[0], g.dilation[1], g.dilation[2])
     let (pD, pH, pW) = (g.padHead[0], g.padHead[1], g.padHead[2])
-    let columns = rowStride ?? oD * oH * oW
+    let columns = oD * oH * oW
     let plane = oH * oW
     for c in channelRange {
         let xc = x + c * iD * iH * iW

@@ -267,9 +267,7 @@ enum ConvolutionOperators {
             }
         }
 
-        if usesBatchedProduct(s) {
-            convForwardBatched(x, w, b, y, s, scratch)
-        } else if s.batch >= 2 && Parallel.threadCount > 1 && work >= GEMM.minParallelWork {
+        if s.batch >= 2 && Parallel.threadCount > 1 && work >= GEMM.minParallelWork {
             let buffers = (0..<Parallel.threadCount).map {
                 identity ? nil : scratch.thread($0).pointer(Float.self, count: k * p)
             }
@@ -279,108 +277,6 @@ enum ConvolutionOperators {
         } else {
             let col = identity ? nil : scratch.shared(0).pointer(Float.self, count: k * p)
             for n in 0..<s.batch { image(n, col: col, parallel: true) }
-        }
-    }
-
-    /// Whether a batch of small images is better unfolded side by side into one
-    /// wide column matrix and multiplied once (LeNet-sized layers), than image by image.
-    static func usesBatchedProduct(_ s: ConvShape) -> Bool {
-        let p = s.geometry.outputSize
-        return s.batch >= 2 && p < 4096 && s.geometry.rows * s.batch * p <= 1 << 24
-    }
-
-    /// Runs `body(range)` over `0..<count`, split across threads when `work` is large.
-    @inline(__always)
-    static func split(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-        if work >= Parallel.minElementsPerThread * 2 { Parallel.forRanges(count) { body($1) } } else { body(0..<count) }
-    }
-
-    /// NCHW forward over the whole batch at once: per group, unfold every image
-    /// into `col[K, N·P]`, one product `T = W_g · col`, then scatter `T` (plus
-    /// the bias) into Y's `[N, M, P]` layout.
-    static func convForwardBatched(
-        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
-        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool
-    ) {
-        let geo = s.geometry
-        let k = geo.rows, p = geo.outputSize, mg = s.outChannels / s.group, n = s.batch
-        let np = n * p
-        let inImage = s.inChannels * geo.inputSize, outImage = s.outChannels * p
-        let col = scratch.shared(6).pointer(Float.self, count: k * np)
-        let t = scratch.shared(7).pointer(Float.self, count: mg * np)
-        for g in 0..<s.group {
-            let xg = x + g * geo.channels * geo.inputSize
-            split(n, work: k * np) { images in
-                for i in images {
-                    im2col(xg + i * inImage, geo, col + i * p, channels: 0..<geo.channels, rowStride: np)
-                }
-            }
-            GEMM.multiply(
-                transA: false, transB: false, m: mg, n: np, k: k, a: w + g * mg * k, lda: k, b: col, ldb: np, beta: 0,
-                c: t, ldc: np)
-            split(mg, work: mg * np) { rows in
-                for m in rows {
-                    let bias = b?[g * mg + m] ?? 0
-                    let src = t + m * np
-                    for i in 0..<n {
-                        let dst = y + i * outImage + (g * mg + m) * p, sp = src + i * p
-                        for j in 0..<p { dst[j] = sp[j] + bias }
-                    }
-                }
-            }
-        }
-    }
-
-    /// NCHW backward over the whole batch at once (see ``convForwardBatched``):
-    /// per group, gather `dY_g` into `[M/G, N·P]`, then `dW_g += dY_g · colᵀ`,
-    /// `dcol = W_gᵀ · dY_g` folded back image by image. Outputs are zeroed by the caller.
-    static func convBackwardBatched(
-        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-        _ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?, _ dx: UnsafeMutablePointer<Float>?,
-        _ s: ConvShape, _ scratch: ScratchPool
-    ) {
-        let geo = s.geometry
-        let k = geo.rows, p = geo.outputSize, mg = s.outChannels / s.group, n = s.batch
-        let np = n * p
-        let inImage = s.inChannels * geo.inputSize, outImage = s.outChannels * p
-        let col = scratch.shared(6).pointer(Float.self, count: k * np)
-        let t = scratch.shared(7).pointer(Float.self, count: mg * np)
-        let dcol = dx == nil ? nil : scratch.shared(8).pointer(Float.self, count: k * np)
-        for g in 0..<s.group {
-            let xg = x + g * geo.channels * geo.inputSize
-            split(n, work: k * np) { images in
-                for i in images {
-                    im2col(xg + i * inImage, geo, col + i * p, channels: 0..<geo.channels, rowStride: np)
-                }
-            }
-            split(mg, work: mg * np) { rows in
-                for m in rows {
-                    let dst = t + m * np
-                    var acc: Float = 0
-                    for i in 0..<n {
-                        let src = dy + i * outImage + (g * mg + m) * p, dp = dst + i * p
-                        for j in 0..<p {
-                            dp[j] = src[j]
-                            acc += src[j]
-                        }
-                    }
-                    if let db { db[g * mg + m] += acc }
-                }
-            }
-            GEMM.multiply(
-                transA: false, transB: true, m: mg, n: k, k: np, a: t, lda: np, b: col, ldb: np, beta: 1,
-                c: dw + g * mg * k, ldc: k)
-            if let dx, let dcol {
-                GEMM.multiply(
-                    transA: true, transB: false, m: k, n: np, k: mg, a: w + g * mg * k, lda: k, b: t, ldb: np,
-                    beta: 0, c: dcol, ldc: np)
-                let dxg = dx + g * geo.channels * geo.inputSize
-                split(n, work: k * np) { images in
-                    for i in images {
-                        col2im(dcol + i * p, geo, dxg + i * inImage, channels: 0..<geo.channels, rowStride: np)
-                    }
-                }
-            }
         }
     }
 
@@ -504,9 +400,7 @@ enum ConvolutionOperators {
         }
 
         let threads = Parallel.threadCount
-        if usesBatchedProduct(s) {
-            convBackwardBatched(x, w, dy, dw, db, dx, s, scratch)
-        } else if s.batch >= 2 && threads > 1 && work >= GEMM.minParallelWork {
+        if s.batch >= 2 && threads > 1 && work >= GEMM.minParallelWork {
             let parts = min(threads, s.batch)
             // Slot 0 accumulates into the outputs; the others into private partials, summed after.
             var slots: [(col: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?)] = []

@@ -287,7 +287,8 @@ enum ElementwiseBinaryOperators {
                     """
                     Element-wise `\(formula)` as a bool tensor, with the broadcasting of Add (numpy-style, \
                     or legacy with `broadcast=1`). Floating-point comparisons follow IEEE: every ordered \
-                    comparison with NaN is false and NE is true. No gradient.
+                    comparison with NaN is false and NE is true. No gradient. (Caffe2's shape inference \
+                    demands equal dims without `broadcast`; this one reports the dims the kernel produces.)
                     """
                 )
                 .broadcastArgumentDocs()

@@ -269,3 +269,35 @@ extension OperatorSchema {
             .arg("order", "*(string, default \"NCHW\")* Resolves `axis_str`.")
     }
 }
+
+// MARK: Transcendental maps
+
+/// Elements per thread for maps that call `exp`, `log` or `pow` per element
+/// (several times the work of an arithmetic element, so threads pay off sooner).
+let transcendentalElementsPerThread = 16_384
+
+/// `y[i] = f(x[i])` for maps that call a libm function; `y` may be `x`.
+@inline(__always)
+func mapUnaryTranscendental<T>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, _ f: (T) -> T) {
+    Parallel.forChunks(n, minPerThread: transcendentalElementsPerThread) { r in
+        if x == UnsafePointer(y) {
+            let p = y + r.lowerBound
+            for i in 0..<r.count { p[i] = f(p[i]) }
+        } else {
+            let xp = x + r.lowerBound
+            let yp = y + r.lowerBound
+            for i in 0..<r.count { yp[i] = f(xp[i]) }
+        }
+    }
+}
+
+/// `z[i] = f(a[i], b[i])` for maps that call a libm function; `z` may be `a` or `b`
+/// (each element is read before it is written).
+@inline(__always)
+func mapBinaryTranscendental<T>(
+    _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>, _ n: Int, _ f: (T, T) -> T
+) {
+    Parallel.forChunks(n, minPerThread: transcendentalElementsPerThread) { r in
+        for i in r { z[i] = f(a[i], b[i]) }
+    }
+}

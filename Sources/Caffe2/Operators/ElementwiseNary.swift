@@ -256,6 +256,12 @@ enum ElementwiseNaryOperators {
                 { ctx in
                     var pairs: [(x: TensorView, w: Float)] = []
                     let x0 = try ctx.input(0)
+                    guard x0.dataType == .float else { throw x0.unsupportedType([.float]) }
+                    if x0.count == 0 {
+                        // Caffe2 returns an empty output before looking at the other inputs.
+                        _ = try ctx.output(0, like: x0)
+                        return
+                    }
                     for i in stride(from: 0, to: ctx.inputCount, by: 2) {
                         let x = try ctx.input(i)
                         let w = try ctx.input(i + 1)

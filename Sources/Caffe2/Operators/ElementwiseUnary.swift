@@ -149,7 +149,7 @@ enum ElementwiseUnaryOperators {
     static let exp = OperatorDefinition(
         schema: floatUnarySchema("Exp", "Y = e^X")
             .doc("Element-wise `Y = e^X`. Gradient: `Mul(Y, dY) -> dX`."),
-        kernels: [floatUnaryKernel { mapUnary($0, $1, $2) { Float.naturalExp($0) } }],
+        kernels: [floatUnaryKernel { mapUnaryTranscendental($0, $1, $2) { Float.naturalExp($0) } }],
         gradient: .make { g in
             try g.singleGradientDef("Mul", inputs: [g.O(0), g.GO(0)], outputs: [g.GI(0)])
         })
@@ -159,7 +159,7 @@ enum ElementwiseUnaryOperators {
             .doc(
                 "Element-wise natural logarithm (`ln 0 = -inf`, negative values give NaN). Gradient: `Div(dY, X) -> dX`; it reads X, so an in-place Log gives a wrong gradient."
             ),
-        kernels: [floatUnaryKernel { mapUnary($0, $1, $2) { Float.naturalLog($0) } }],
+        kernels: [floatUnaryKernel { mapUnaryTranscendental($0, $1, $2) { Float.naturalLog($0) } }],
         gradient: .make { g in
             try g.singleGradientDef("Div", inputs: [g.GO(0), g.I(0)], outputs: [g.GI(0)])
         })
@@ -225,7 +225,7 @@ enum ElementwiseUnaryOperators {
                 let x = try ctx.input(0)
                 guard x.dataType == .float else { throw x.unsupportedType([.float]) }
                 let y = try ctx.output(0, like: x)
-                mapUnary(x.pointer(Float.self), y.pointer(Float.self), x.count) { powf($0, e) }
+                mapUnaryTranscendental(x.pointer(Float.self), y.pointer(Float.self), x.count) { powf($0, e) }
             }
         }
         guard def.input.count == 2 else {
@@ -250,7 +250,7 @@ enum ElementwiseUnaryOperators {
                         blob: e.name)
                 }
                 let y = try ctx.output(0, like: x)
-                mapBinary(x.pointer(Float.self), e.pointer(Float.self), y.pointer(Float.self), x.count) {
+                mapBinaryTranscendental(x.pointer(Float.self), e.pointer(Float.self), y.pointer(Float.self), x.count) {
                     powf($0, $1)
                 }
                 return
@@ -267,7 +267,7 @@ enum ElementwiseUnaryOperators {
                 case 0.5: mapUnary(xp, yp, x.count) { $0.squareRoot() }
                 case -0.5: mapUnary(xp, yp, x.count) { 1 / $0.squareRoot() }
                 case 2: mapUnary(xp, yp, x.count) { $0 * $0 }
-                default: mapUnary(xp, yp, x.count) { powf($0, k) }
+                default: mapUnaryTranscendental(xp, yp, x.count) { powf($0, k) }
                 }
                 return
             }
@@ -451,8 +451,8 @@ enum ElementwiseUnaryOperators {
             .output(0, "Y", "Output tensor of X's shape and type."),
         kernels: [
             unaryFloatingKernel(
-                float: { mapUnary($0, $1, $2) { $0 / (1 + Float.naturalExp(-$0)) } },
-                double: { mapUnary($0, $1, $2) { $0 / (1 + Double.naturalExp(-$0)) } })
+                float: { mapUnaryTranscendental($0, $1, $2) { $0 / (1 + Float.naturalExp(-$0)) } },
+                double: { mapUnaryTranscendental($0, $1, $2) { $0 / (1 + Double.naturalExp(-$0)) } })
         ],
         gradient: .make { g in
             try g.singleGradientDef("SwishGradient", inputs: [g.I(0), g.O(0), g.GO(0)], outputs: [g.GI(0)])
@@ -502,7 +502,7 @@ enum ElementwiseUnaryOperators {
         let dxp = dx.pointer(T.self)
         let one = T.fromCount(1)
         // dX may be dY's buffer; each element is read before it is written.
-        Parallel.forChunks(x.count) { r in
+        Parallel.forChunks(x.count, minPerThread: transcendentalElementsPerThread) { r in
             for i in r {
                 let s = one / (one + T.naturalExp(-xp[i]))
                 dxp[i] = dyp[i] * (yp[i] + s * (one - yp[i]))

@@ -222,11 +222,23 @@ enum PoolingOperators {
                     }
                     src = UnsafePointer(row)
                 }
-                for ow in 0..<oW {
+                // Interior outputs (window fully inside the row): one strided pass per
+                // kernel tap, which vectorises; the clipped edge windows one by one.
+                let lo = min(oW, (pW + sW - 1) / sW)
+                let hi = iW + pW - kW < 0 ? lo : max(lo, min(oW, (iW + pW - kW) / sW + 1))
+                if lo < hi {
+                    horizontalPool(src - pW, yr, range: lo..<hi, kernel: kW, stride: sW, max: kind == .max)
+                    if kind == .average {
+                        let scale = 1 / (includePad ? full : Float((h1 - h0) * kW))
+                        for ow in lo..<hi { yr[ow] *= scale }
+                    }
+                }
+                @inline(__always)
+                func edge(_ ow: Int) {
                     let (w0, w1) = window(ow, stride: sW, pad: pW, kernel: kW, size: iW)
                     if w1 <= w0 {
                         yr[ow] = kind == .max ? -.infinity : 0
-                        continue
+                        return
                     }
                     var acc = src[w0]
                     if kind == .max {
@@ -237,6 +249,37 @@ enum PoolingOperators {
                         yr[ow] = acc / (includePad ? full : Float((h1 - h0) * (w1 - w0)))
                     }
                 }
+                for ow in 0..<lo { edge(ow) }
+                for ow in hi..<oW { edge(ow) }
+            }
+        }
+    }
+
+    /// `y[o] = reduce_j src[o·stride + j]` over `j < kernel` for `o` in `range`
+    /// (max or sum), one pass per tap; strides 1 and 2 get constant-stride loops.
+    @inline(__always)
+    static func horizontalPool(
+        _ src: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, range: Range<Int>, kernel: Int, stride: Int,
+        max isMax: Bool
+    ) {
+        @inline(__always)
+        func pass(_ s: UnsafePointer<Float>, _ step: Int, first: Bool) {
+            if first {
+                for o in range { y[o] = s[o &* step] }
+            } else if isMax {
+                for o in range {
+                    let v = s[o &* step]
+                    y[o] = v > y[o] ? v : y[o]
+                }
+            } else {
+                for o in range { y[o] += s[o &* step] }
+            }
+        }
+        for j in 0..<kernel {
+            switch stride {
+            case 1: pass(src + j, 1, first: j == 0)
+            case 2: pass(src + j, 2, first: j == 0)
+            default: pass(src + j, stride, first: j == 0)
             }
         }
     }
