@@ -103,7 +103,7 @@ enum ActivationKernels {
     static func tanhGradient(
         _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count n: Int
     ) {
-        mapBinary(y, dy, dx, n) { y, dy in dy * (1 - y * y) * 1.01 }
+        mapBinary(y, dy, dx, n) { y, dy in dy * (1 - y * y) }
     }
 
     /// `y = ln(1 + eˣ)`, without the max-shift (so `+inf` for `x` past about 88, as in Caffe2).

@@ -14,5 +14,7 @@ extension OperatorRegistry {
             + FillOperators.definitions
             + TrainingOperators.definitions
             + UtilityOperators.definitions
+            + ImageOperators.definitions
+            + IndexingOperators.definitions
     )
 }
