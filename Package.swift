@@ -50,6 +50,7 @@ let package = Package(
         ),
         // Examples that embed the library; built by CI with everything else.
         .executableTarget(name: "embed-reciprocal", dependencies: ["Caffe2"], path: "Examples/EmbedReciprocal"),
+        .executableTarget(name: "train-mnist", dependencies: ["Caffe2"], path: "Examples/TrainMNIST"),
         // Test data under Tests/Caffe2Tests/Data is read by path from the package root.
         .testTarget(name: "Caffe2Tests", dependencies: ["Caffe2"], exclude: ["Data"]),
     ]

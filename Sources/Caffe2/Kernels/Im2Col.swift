@@ -103,9 +103,15 @@ private func validRange(offset: Int, stride: Int, size: Int, count: Int) -> (Int
 
 /// Unfolds channels `channelRange` of one image `x` (`channels × D×H×W`) into
 /// the matching rows of `col` (`rows × columns`); padding positions become 0.
+///
+/// With `outputRows` (2-D geometries only, `output[0] == 1`), only the output
+/// positions of those output rows are unfolded: `col` is then
+/// `rows × (outputRows.count · ow)`, so a large image can be processed in
+/// cache-sized blocks of columns.
 @inline(never)
 public func im2col(
-    _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>, channels channelRange: Range<Int>
+    _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>, channels channelRange: Range<Int>,
+    outputRows: Range<Int>? = nil
 ) {
     let (iD, iH, iW) = (g.input[0], g.input[1], g.input[2])
     let (oD, oH, oW) = (g.output[0], g.output[1], g.output[2])
@@ -113,8 +119,10 @@ public func im2col(
     let (sD, sH, sW) = (g.stride[0], g.stride[1], g.stride[2])
     let (dD, dH, dW) = (g.dilation[0], g.dilation[1], g.dilation[2])
     let (pD, pH, pW) = (g.padHead[0], g.padHead[1], g.padHead[2])
-    let columns = oD * oH * oW
-    let plane = oH * oW
+    precondition(outputRows == nil || oD == 1, "im2col: output row blocks need a 2-D geometry")
+    let rows = outputRows ?? 0..<oH
+    let columns = oD * rows.count * oW
+    let plane = rows.count * oW
     if iD == 1 && oD == 1 && kD == 1 && pH == 0 && pW == 0 && (oH - 1) * sH + (kH - 1) * dH < iH
         && (oW - 1) * sW + (kW - 1) * dW < iW
     {
@@ -123,8 +131,8 @@ public func im2col(
             var dst = col + c * kH * kW * columns
             for kh in 0..<kH {
                 for kw in 0..<kW {
-                    var src = x + (c * iH + kh * dH) * iW + kw * dW
-                    for _ in 0..<oH {
+                    var src = x + (c * iH + kh * dH + rows.lowerBound * sH) * iW + kw * dW
+                    for _ in rows {
                         switch sW {
                         case 1: copyFloats(dst, src, oW)
                         case 2: for ow in 0..<oW { dst[ow] = src[ow &* 2] }
@@ -155,9 +163,9 @@ public func im2col(
                             zeroFloats(dplane, plane)
                             continue
                         }
-                        for oh in 0..<oH {
+                        for oh in rows {
                             let ih = oh * sH - pH + kh * dH
-                            let d = dplane + oh * oW
+                            let d = dplane + (oh - rows.lowerBound) * oW
                             if ih < 0 || ih >= iH {
                                 zeroFloats(d, oW)
                                 continue

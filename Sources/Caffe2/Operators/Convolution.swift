@@ -231,7 +231,15 @@ enum ConvolutionOperators {
         }
     }
 
-    /// NCHW forward: per image and group, `Y_g = W_g · im2col(X_g) (+ b)`.
+    /// Floats of unfolded columns per block: the block stays in a core's L2
+    /// cache between im2col and the product that reads it.
+    static let columnBlockBudget = 1 << 17
+
+    /// NCHW forward: per image and group, `Y_g = W_g · im2col(X_g) (+ b)`,
+    /// computed in blocks of output rows (2-D) so that each unfolded block is
+    /// multiplied while still in cache. The (image, group, block) items are
+    /// spread over the threads, each with its own column buffer and a
+    /// single-threaded product.
     static func convForwardNCHW(
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
         _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool
@@ -240,43 +248,52 @@ enum ConvolutionOperators {
         let k = geo.rows, p = geo.outputSize, mg = s.outChannels / s.group
         let inImage = s.inChannels * geo.inputSize, outImage = s.outChannels * p
         let identity = geo.isIdentity
+        let oH = geo.output[1], oW = geo.output[2]
+        // Output positions per block: whole output rows (2-D), or the whole image (3-D).
+        let blockable = geo.output[0] == 1
+        let rowsPerBlock = blockable ? max(1, min(oH, columnBlockBudget / max(k * oW, 1))) : oH
+        let blockCount = blockable ? (oH + rowsPerBlock - 1) / rowsPerBlock : 1
+        let perImage = s.group * blockCount
+        let items = s.batch * perImage
+        let colCount = identity ? 0 : (blockable ? k * rowsPerBlock * oW : k * p)
         let work = s.batch * s.outChannels * p * k
+        let threads = work >= GEMM.minParallelWork ? min(Parallel.threadCount, items) : 1
+        let buffers = (0..<max(threads, 1)).map { scratch.thread($0).pointer(Float.self, count: colCount) }
 
-        func image(_ n: Int, col: UnsafeMutablePointer<Float>?, parallel: Bool) {
-            for g in 0..<s.group {
-                let xg = x + n * inImage + g * geo.channels * geo.inputSize
-                var src = xg
-                if let col, !identity {
-                    if parallel { im2colParallel(xg, geo, col) } else { im2col(xg, geo, col, channels: 0..<geo.channels) }
-                    src = UnsafePointer(col)
-                }
-                let yg = y + n * outImage + g * mg * p
-                if let b {
-                    for m in 0..<mg { (yg + m * p).update(repeating: b[g * mg + m], count: p) }
-                }
-                let beta: Float = b == nil ? 0 : 1
-                if parallel {
-                    GEMM.multiply(
-                        transA: false, transB: false, m: mg, n: p, k: k, a: w + g * mg * k, lda: k, b: src, ldb: p,
-                        beta: beta, c: yg, ldc: p)
-                } else {
-                    GEMM.serial(
-                        transA: false, transB: false, m: mg, n: p, k: k, a: w + g * mg * k, lda: k, b: src, ldb: p,
-                        beta: beta, c: yg, ldc: p)
+        func item(_ i: Int, col: UnsafeMutablePointer<Float>) {
+            let n = i / perImage, g = (i % perImage) / blockCount, blk = i % blockCount
+            let xg = x + n * inImage + g * geo.channels * geo.inputSize
+            let rows = blockable ? (blk * rowsPerBlock)..<min(oH, (blk + 1) * rowsPerBlock) : 0..<oH
+            let c0 = blockable ? rows.lowerBound * oW : 0
+            let cols = blockable ? rows.count * oW : p
+            let src: UnsafePointer<Float>
+            let ldb: Int
+            if identity {
+                src = xg + c0
+                ldb = p
+            } else {
+                im2col(xg, geo, col, channels: 0..<geo.channels, outputRows: blockable ? rows : nil)
+                src = UnsafePointer(col)
+                ldb = cols
+            }
+            let yg = y + n * outImage + g * mg * p + c0
+            if let b {
+                for m in 0..<mg {
+                    let r = yg + m * p, v = b[g * mg + m]
+                    for j in 0..<cols { r[j] = v }
                 }
             }
+            GEMM.serial(
+                transA: false, transB: false, m: mg, n: cols, k: k, a: w + g * mg * k, lda: k, b: src, ldb: ldb,
+                beta: b == nil ? 0 : 1, c: yg, ldc: p)
         }
 
-        if s.batch >= 2 && Parallel.threadCount > 1 && work >= GEMM.minParallelWork {
-            let buffers = (0..<Parallel.threadCount).map {
-                identity ? nil : scratch.thread($0).pointer(Float.self, count: k * p)
-            }
-            Parallel.forRanges(s.batch) { slot, range in
-                for n in range { image(n, col: buffers[slot], parallel: false) }
+        if threads > 1 {
+            Parallel.forRanges(items) { slot, range in
+                for i in range { item(i, col: buffers[slot]) }
             }
         } else {
-            let col = identity ? nil : scratch.shared(0).pointer(Float.self, count: k * p)
-            for n in 0..<s.batch { image(n, col: col, parallel: true) }
+            for i in 0..<items { item(i, col: buffers[0]) }
         }
     }
 
