@@ -51,6 +51,8 @@ struct Config {
     var model: (inout ModelBuilder, String) -> String
     var iterations: Int
     var baseLR: Float
+    /// Iterations between learning-rate drops (×0.1).
+    var stepSize: Int
 }
 
 /// Builds, trains and evaluates one model; returns the held-out accuracy.
@@ -58,7 +60,7 @@ func train(_ config: Config, images: Tensor, labels: Tensor, options: Options) t
     var builder = ModelBuilder()
     try builder.buildTraining(
         model: config.model, batch: options.batch, trainCount: 8000, baseLR: config.baseLR, momentum: 0.9,
-        stepSize: max(config.iterations / 2, 1), gamma: 0.1)
+        stepSize: config.stepSize, gamma: 0.1)
     // Seed the minibatch sampler so runs are reproducible.
     builder.trainNet.op[0].deviceOption = DeviceOption(randomSeed: UInt32(truncatingIfNeeded: options.seed))
     for i in builder.initNet.op.indices where builder.initNet.op[i].type == "XavierFill" {
@@ -122,13 +124,13 @@ do {
     var results: [(String, Double, Double)] = []
     if options.model != "lenet" {
         let acc = try train(
-            Config(name: "mlp", model: { $0.mlp($1) }, iterations: options.iterations ?? 1500, baseLR: 0.05),
+            Config(name: "mlp", model: { $0.mlp($1) }, iterations: options.iterations ?? 1500, baseLR: 0.05, stepSize: 750),
             images: images, labels: labels, options: options)
         results.append(("MLP", acc, 0.93))
     }
     if options.model != "mlp" {
         let acc = try train(
-            Config(name: "lenet", model: { $0.lenet($1) }, iterations: options.iterations ?? 1000, baseLR: 0.02),
+            Config(name: "lenet", model: { $0.lenet($1) }, iterations: options.iterations ?? 1000, baseLR: 0.02, stepSize: 500),
             images: images, labels: labels, options: options)
         results.append(("LeNet", acc, 0.97))
     }

@@ -240,7 +240,7 @@ func distinctTensor(_ dims: [Int], seed: UInt64) -> Tensor {
         #expect(try y.values(as: Float.self) == [6, 10, 6, 10, 18, 10, 6, 10, 6])
     }
 
-    /// The batch-parallel path (several images, large enough to split) agrees with one image at a time.
+    /// Several images spread over threads agree with one image at a time (forward and gradient).
     @Test func batchParallelPathMatchesPerImage() throws {
         let args = [Argument(name: "kernel", int: 3), Argument(name: "pad", int: 1)]
         let x = randomTensor([4, 8, 24, 24], seed: 11)
@@ -268,6 +268,49 @@ func distinctTensor(_ dims: [Int], seed: UInt64) -> Tensor {
             for (i, v) in g[0].doubleValues().enumerated() { dwSum[i] += v }
         }
         #expect(allClose(grads[0].doubleValues(), dwSum, atol: 1e-3, rtol: 1e-4))
+    }
+
+    /// Large images are unfolded and multiplied in blocks of output rows, spread
+    /// over threads; the result equals a direct float64 sum over the kernel.
+    @Test(arguments: [
+        ([1, 16, 40, 37], [8, 16, 3, 3], 1, 1, 1), ([1, 3, 61, 61], [16, 3, 7, 7], 2, 0, 1),
+        ([1, 64, 50, 50], [32, 64, 1, 1], 1, 0, 1), ([2, 8, 45, 45], [12, 4, 3, 3], 1, 1, 2),
+    ] as [([Int], [Int], Int, Int, Int)])
+    func blockedConvolutionMatchesDirectSum(_ xd: [Int], _ wd: [Int], _ stride: Int, _ pad: Int, _ group: Int) throws {
+        let x = randomTensor(xd, seed: 61), w = randomTensor(wd, seed: 62), b = randomTensor([wd[0]], seed: 63)
+        let y = try TestSupport.run(
+            "Conv", [x, w, b],
+            args: [
+                Argument(name: "kernel", int: wd[2]), Argument(name: "stride", int: stride), Argument(name: "pad", int: pad),
+                Argument(name: "group", int: group),
+            ])[0]
+        let (n, c, h, wi) = (xd[0], xd[1], xd[2], xd[3])
+        let (m, cg, k) = (wd[0], wd[1], wd[2])
+        let oh = (h + 2 * pad - k) / stride + 1, ow = (wi + 2 * pad - k) / stride + 1
+        #expect(y.shape == [n, m, oh, ow])
+        let xs = x.doubleValues(), ws = w.doubleValues(), bs = b.doubleValues(), ys = y.doubleValues()
+        var worst = 0.0
+        for i in 0..<n {
+            for o in 0..<m {
+                let g = o / (m / group)
+                for r in 0..<oh {
+                    for q in 0..<ow {
+                        var sum = bs[o]
+                        for j in 0..<cg {
+                            for u in 0..<k {
+                                for v in 0..<k {
+                                    let ih = r * stride - pad + u, iw = q * stride - pad + v
+                                    if ih < 0 || ih >= h || iw < 0 || iw >= wi { continue }
+                                    sum += ws[((o * cg + j) * k + u) * k + v] * xs[((i * c + g * cg + j) * h + ih) * wi + iw]
+                                }
+                            }
+                        }
+                        worst = max(worst, abs(sum - ys[((i * m + o) * oh + r) * ow + q]))
+                    }
+                }
+            }
+        }
+        #expect(worst < 1e-4, "largest difference \(worst)")
     }
 
     /// Shape inference follows the run-time rule, dilation included (Caffe2's

@@ -251,13 +251,24 @@ enum ConvolutionOperators {
         let oH = geo.output[1], oW = geo.output[2]
         // Output positions per block: whole output rows (2-D), or the whole image (3-D).
         let blockable = geo.output[0] == 1
-        let rowsPerBlock = blockable ? max(1, min(oH, columnBlockBudget / max(k * oW, 1))) : oH
-        let blockCount = blockable ? (oH + rowsPerBlock - 1) / rowsPerBlock : 1
+        let work = s.batch * s.outChannels * p * k
+        let parallel = work >= GEMM.minParallelWork ? Parallel.threadCount : 1
+        var blockCount = 1
+        if blockable {
+            let budgetRows = max(1, min(oH, columnBlockBudget / max(k * oW, 1)))
+            blockCount = (oH + budgetRows - 1) / budgetRows
+            // Whole images and groups already balance a batch; a single image is
+            // cut into a multiple of the thread count.
+            if parallel > 1 && s.batch * s.group < parallel * 2 {
+                blockCount = min(oH, (blockCount + parallel - 1) / parallel * parallel)
+            }
+        }
+        let rowsPerBlock = (oH + blockCount - 1) / blockCount
+        blockCount = (oH + rowsPerBlock - 1) / rowsPerBlock
         let perImage = s.group * blockCount
         let items = s.batch * perImage
         let colCount = identity ? 0 : (blockable ? k * rowsPerBlock * oW : k * p)
-        let work = s.batch * s.outChannels * p * k
-        let threads = work >= GEMM.minParallelWork ? min(Parallel.threadCount, items) : 1
+        let threads = min(parallel, items)
         let buffers = (0..<max(threads, 1)).map { scratch.thread($0).pointer(Float.self, count: colCount) }
 
         func item(_ i: Int, col: UnsafeMutablePointer<Float>) {
