@@ -170,6 +170,51 @@ import Testing
         #expect(try mm.inferShapes(m, [TensorShape(dims: [4, 3]), TensorShape(dims: [4, 6])])[0].dims == [3, 6])
     }
 
+    /// GEMM split by column blocks (wide C) and by row blocks (tall, narrow C), every transpose combination.
+    @Test(arguments: [(1500, 8, 120), (40, 900, 60)], [false, true])
+    func gemmSplitsMatchReference(_ shape: (Int, Int, Int), _ transA: Bool) throws {
+        let (m, n, k) = shape
+        for transB in [false, true] {
+            let a = randomTensor([m * k], seed: 71).doubleValues().map { Float($0) }
+            let b = randomTensor([k * n], seed: 72).doubleValues().map { Float($0) }
+            var c = [Float](repeating: 1, count: m * n)
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        GEMM.multiply(
+                            transA: transA, transB: transB, m: m, n: n, k: k, alpha: 2, a: ap.baseAddress!,
+                            lda: transA ? m : k, b: bp.baseAddress!, ldb: transB ? k : n, beta: 0.5,
+                            c: cp.baseAddress!, ldc: n)
+                    }
+                }
+            }
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = 0.0
+                    for l in 0..<k {
+                        let av = Double(transA ? a[l * m + i] : a[i * k + l])
+                        let bv = Double(transB ? b[j * k + l] : b[l * n + j])
+                        sum += av * bv
+                    }
+                    worst = max(worst, abs(2 * sum + 0.5 - Double(c[i * n + j])))
+                }
+            }
+            #expect(worst < 1e-3, "m \(m) n \(n) k \(k) transA \(transA) transB \(transB): \(worst)")
+        }
+    }
+
+    /// On a CPU with AVX2 (and unless the user chose a core), OpenBLAS runs
+    /// its AVX2/AVX-512 kernels, not the SSE3 fallback it picks for unknown models.
+    @Test func blasUsesVectorKernels() throws {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+            let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+            flags.split(separator: " ").contains("avx2")
+        else { return }
+        #expect(!GEMM.fallbackCores.contains(GEMM.blasCoreName.lowercased()), "\(GEMM.blasCoreName)")
+    }
+
     /// Large products split across threads; the result matches a float64 reference.
     @Test func largeProductMatchesReference() throws {
         let x = randomTensor([64, 300], seed: 41), w = randomTensor([200, 300], seed: 42), b = randomTensor([200], seed: 43)

@@ -376,13 +376,14 @@ import Testing
         #expect(r.errors.isEmpty, "\(r.errors)")
         #expect(r.isComplete, "\(r.steps.filter { $0.note != nil }.map { "\($0.opType): \($0.note!)" })")
         #expect(r.shapes["styled_int8_bgra"] == TensorShape(dims: [1, 64, 64, 4], dataType: .uint8))
-        // Shape trace: 64 → pool 16 → reflect pad 35 → 9×9 conv 27 → six 3×3 convs 15 → two ×2 deconvs 63 → pad 64.
+        // Shape trace: 64 → pool 16 → reflect pad 35 → 9×9 conv 27 → six 3×3 convs 15 → ×2 deconv 31 → ×2 deconv 63 → pad 64.
         #expect(r.steps[1].outputs[0].shape.dims == [1, 3, 16, 16])
         #expect(r.steps[2].outputs[0].shape.dims == [1, 3, 35, 35])
         #expect(r.steps[3].outputs[0].shape.dims == [1, 12, 27, 27])
-        #expect(r.steps[17].outputs[0].shape.dims == [1, 12, 15, 15])
-        #expect(r.steps[20].outputs[0].shape.dims == [1, 3, 63, 63])
-        #expect(r.steps[21].outputs[0].shape.dims == [1, 3, 64, 64])
+        #expect(r.steps[16].outputs[0].shape.dims == [1, 12, 15, 15])
+        #expect(r.steps[17].outputs[0].shape.dims == [1, 6, 31, 31])
+        #expect(r.steps[19].outputs[0].shape.dims == [1, 3, 63, 63])
+        #expect(r.steps[20].outputs[0].shape.dims == [1, 3, 64, 64])
     }
 
     /// Runs crayon on the reference image with `noise` fed as the stylizer noise.
@@ -399,10 +400,20 @@ import Testing
         let ref = try data("styled_\(tag).npy").values(as: UInt8.self)
         #expect(styled.dims == [1, 64, 64, 4])
         let ours = try styled.values(as: UInt8.self)
-        // Truncation to bytes may differ by one where float32 and float64 straddle an integer.
-        let diffs = zip(ours, ref).map { abs(Int($0) - Int($1)) }
-        #expect(diffs.max() ?? 99 <= 1)
-        #expect(diffs.filter { $0 != 0 }.count <= 40)
+        // Truncation to bytes may differ by one, but only where the reference value
+        // (b0 + mean, float64) lies within float32 rounding of an integer.
+        let mean = try ws.fetchBlob("mean").doubleValues()
+        let refValues = refB0.doubleValues()
+        let plane = 64 * 64
+        var offBoundary = 0
+        var differing = 0
+        for (i, (a, b)) in zip(ours, ref).enumerated() where a != b {
+            differing += 1
+            let (p, c) = (i / 4, i % 4)
+            let v = c < 3 ? refValues[c * plane + p] + mean[c] : 0
+            if abs(Int(a) - Int(b)) > 1 || c == 3 || abs(v - v.rounded()) > 2e-3 { offBoundary += 1 }
+        }
+        #expect(offBoundary == 0, "\(differing) bytes differ")
     }
 
     @Test(.enabled(if: TestSupport.haveModels)) func crayonMatchesNumpyWithoutNoise() throws {

@@ -31,6 +31,7 @@ public protocol BLASScalar: FloatingTensorElement {
 private func cblasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 
 extension Float: BLASScalar {
+    /// `cblas_sgemm`, row-major.
     public static func blasGemm(
         _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
@@ -43,6 +44,7 @@ extension Float: BLASScalar {
 }
 
 extension Double: BLASScalar {
+    /// `cblas_dgemm`, row-major.
     public static func blasGemm(
         _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Double,
         _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int, _ beta: Double,

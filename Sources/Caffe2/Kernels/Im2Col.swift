@@ -12,12 +12,19 @@
 /// `rows = channels · kd·kh·kw` (channel-major, then kernel taps) and
 /// `columns = od·oh·ow`: Caffe2's NCHW `Im2Col` layout.
 public struct ConvGeometry: Sendable, Equatable {
+    /// Channels of the image being unfolded (one group's channels).
     public var channels: Int
+    /// Input spatial size `(D, H, W)`.
     public var input: SIMD3<Int>
+    /// Output spatial size `(D, H, W)`: the window positions.
     public var output: SIMD3<Int>
+    /// Kernel taps per dim.
     public var kernel: SIMD3<Int>
+    /// Step between window positions per dim.
     public var stride: SIMD3<Int>
+    /// Spacing between kernel taps per dim.
     public var dilation: SIMD3<Int>
+    /// Padding before the first input element per dim (tail padding only changes `output`).
     public var padHead: SIMD3<Int>
 
     /// Builds a geometry from per-dim lists of 1 to 3 spatial dims.
@@ -204,6 +211,29 @@ public func col2im(
     let (pD, pH, pW) = (g.padHead[0], g.padHead[1], g.padHead[2])
     let columns = oD * oH * oW
     let plane = oH * oW
+    if iD == 1 && oD == 1 && kD == 1 && pH == 0 && pW == 0 && (oH - 1) * sH + (kH - 1) * dH < iH
+        && (oW - 1) * sW + (kW - 1) * dW < iW
+    {
+        // 2-D, every window inside the image: plain strided accumulation.
+        for c in channelRange {
+            var src = col + c * kH * kW * columns
+            for kh in 0..<kH {
+                for kw in 0..<kW {
+                    var dst = x + (c * iH + kh * dH) * iW + kw * dW
+                    for _ in 0..<oH {
+                        if sW == 1 {
+                            for ow in 0..<oW { dst[ow] += src[ow] }
+                        } else {
+                            for ow in 0..<oW { dst[ow &* sW] += src[ow] }
+                        }
+                        src += oW
+                        dst += sH * iW
+                    }
+                }
+            }
+        }
+        return
+    }
     for c in channelRange {
         let xc = x + c * iD * iH * iW
         var row = c * kD * kH * kW

@@ -28,7 +28,10 @@ enum ConvolutionOperators {
                     with `g = m / (M/G)` and zero padding. NCHW: X `[N, C, spatial...]`, filter `[M, C/G, k...]`, Y \
                     `[N, M, out...]`; NHWC: X `[N, spatial..., C]`, filter `[M, k..., C/G]`, Y `[N, out..., M]`. 1 to 3 \
                     spatial dims. Output size per dim: `(in + pad_head + pad_tail − (dilation·(kernel−1)+1)) / stride + 1` \
-                    (or per `legacy_pad`). The kernel size must be given (`kernel`, `kernels` or `kernel_h`/`kernel_w`).
+                    (or per `legacy_pad`). The kernel size must be given (`kernel`, `kernels` or `kernel_h`/`kernel_w`). \
+                    Shape inference applies the same rule, dilation included (Caffe2's own inference ignored dilation). \
+                    An NHWC filter stored `[M, C/G, k...]` (as Glow's test nets do) is accepted when the NHWC layout \
+                    does not fit.
                     """
                 )
                 .arg("kernel", "(int) Kernel size in every spatial dim (sets 2 dims); or `kernels` (ints) / `kernel_h`, `kernel_w`.")

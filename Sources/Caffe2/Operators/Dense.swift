@@ -230,7 +230,7 @@ enum DenseOperators {
             }
             .types([.float])
             .doc(
-                "Matrix product `Y = op(A)·op(B)`. A is coerced to 2-D `[size_to_dim(axis_a), size_from_dim(axis_a)]`, B likewise at `axis_b`; `trans_a`/`trans_b` transpose them after that. Y is 2-D `[M, N]`, or takes the dims of the optional third input (which must have M·N elements; the gradient uses this)."
+                "Matrix product `Y = op(A)·op(B)`. A is coerced to 2-D `[size_to_dim(axis_a), size_from_dim(axis_a)]`, B likewise at `axis_b`; `trans_a`/`trans_b` transpose them after that. Y is 2-D `[M, N]`, or takes the dims of the optional third input (which must have M·N elements; the gradient uses this). The gradient is two MatMul ops with the forward inputs as shape references; they carry the forward `axis_a`/`axis_b` values (Caffe2's maker truncated them to 0/1)."
             )
             .arg("axis_a", "(int, default 1) Where A is split into its two matrix dims.")
             .arg("axis_b", "(int, default 1) Where B is split into its two matrix dims.")

@@ -147,7 +147,7 @@ enum ImageOperators {
                 (NCHW) or `[N, H + pad_t + pad_b, W + pad_l + pad_r, C]` (NHWC). `mode` "constant" fills the \
                 border with `value`, "reflect" mirrors the image without repeating its edge (every pad must be \
                 smaller than the dimension it pads), "edge" repeats the edge rows and columns. Pads use the \
-                convolution spellings; stride and dilation must be 1 and `legacy_pad` unset.
+                convolution spellings and must be non-negative; stride and dilation must be 1 and `legacy_pad` unset.
                 """
             )
             .arg("mode", "(string, default \"constant\") \"constant\", \"reflect\" or \"edge\".")

@@ -178,8 +178,9 @@ enum NormalizationOperators {
         let xp = x.pointer(Float.self), yp = y.pointer(Float.self)
         let sp = scaleOut?.pointer(Float.self) ?? scratch.shared(0).pointer(Float.self, count: x.count)
         let negBeta = -a.beta
+        let accs = (0..<Parallel.threadCount).map { scratch.thread($0).pointer(Float.self, count: pixels) }
         let body: (Int, Range<Int>) -> Void = { slot, images in
-            let acc = scratch.thread(slot).pointer(Float.self, count: pixels)
+            let acc = accs[slot]
             lrnScale(xp, sp, a, channels: c, pixels: pixels, images: images, acc: acc)
             let lo = images.lowerBound * c * pixels, hi = images.upperBound * c * pixels
             for i in lo..<hi { yp[i] = xp[i] * powf(sp[i], negBeta) }
@@ -206,8 +207,9 @@ enum NormalizationOperators {
         let cache = 2 * a.alpha * a.beta / Float(a.size)
         let lead = a.size - (a.size + 1) / 2
         let image = c * pixels
+        let accs = (0..<Parallel.threadCount).map { scratch.thread($0).pointer(Float.self, count: pixels) }
         let body: (Int, Range<Int>) -> Void = { slot, images in
-            let acc = scratch.thread(slot).pointer(Float.self, count: pixels)
+            let acc = accs[slot]
             lrnScale(xp, sp, a, channels: c, pixels: pixels, images: images, acc: acc)
             let lo = images.lowerBound * image, hi = images.upperBound * image
             for i in lo..<hi {

@@ -200,6 +200,27 @@ enum PoolingOperators {
         let kH = g.kernel[1], kW = g.kernel[2], sH = g.stride[1], sW = g.stride[2]
         let pH = g.padHead[1], pW = g.padHead[2]
         let full = Float(kH * kW)
+        if kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && 2 * oH <= iH && 2 * oW <= iW {
+            // 2×2 stride-2 windows, all inside: one pass, no row buffer.
+            for pl in planes {
+                let xp = x + pl * iH * iW, yp = y + pl * oH * oW
+                for oh in 0..<oH {
+                    let r0 = xp + 2 * oh * iW, r1 = r0 + iW, yr = yp + oh * oW
+                    if kind == .max {
+                        for ow in 0..<oW {
+                            let a = r0[2 &* ow] > r0[2 &* ow &+ 1] ? r0[2 &* ow] : r0[2 &* ow &+ 1]
+                            let b = r1[2 &* ow] > r1[2 &* ow &+ 1] ? r1[2 &* ow] : r1[2 &* ow &+ 1]
+                            yr[ow] = a > b ? a : b
+                        }
+                    } else {
+                        for ow in 0..<oW {
+                            yr[ow] = (r0[2 &* ow] + r0[2 &* ow &+ 1] + r1[2 &* ow] + r1[2 &* ow &+ 1]) * 0.25
+                        }
+                    }
+                }
+            }
+            return
+        }
         for pl in planes {
             let xp = x + pl * iH * iW, yp = y + pl * oH * oW
             for oh in 0..<oH {
@@ -451,7 +472,7 @@ enum PoolingOperators {
                         for d in d0..<max(d0, d1) {
                             for h in h0..<max(h0, h1) {
                                 let off = (d * iH + h) * iW
-                                for w in w0..<max(w0, w1) where x[off + w] == m { dx[off + w] += grad }
+                                for w in w0..<max(w0, w1) { dx[off + w] += x[off + w] == m ? grad : 0 }
                             }
                         }
                     } else {
@@ -498,7 +519,7 @@ enum PoolingOperators {
                                 let off = ((d * iH + h) * iW + w) * c
                                 let xr = x + off, dxr = dx + off
                                 if kind == .max {
-                                    for ch in 0..<c where xr[ch] == yr[ch] { dxr[ch] += dyr[ch] }
+                                    for ch in 0..<c { dxr[ch] += xr[ch] == yr[ch] ? dyr[ch] : 0 }
                                 } else {
                                     for ch in 0..<c { dxr[ch] += dyr[ch] * inv }
                                 }
