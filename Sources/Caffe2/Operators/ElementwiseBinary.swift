@@ -96,9 +96,75 @@ enum ElementwiseBinaryOperators {
         let bp = b.pointer(T.self)
         let cp = c.pointer(T.self)
         if shapes.sameShape {
-            mapBinary(ap, bp, cp, c.count) { F.apply($0, $1) }
+            sameShapeArithmetic(F.self, ap, bp, cp, c.count)
         } else {
-            broadcastBinary(shapes.layout, ap, bp, cp) { F.apply($0, $1) }
+            broadcastArithmetic(F.self, shapes.layout, ap, bp, cp)
+        }
+    }
+
+    /// `c = F(a, b)` element-wise, split across cores. The operation is named
+    /// by its type, so each thread's loop is specialised and vectorised.
+    static func sameShapeArithmetic<F: ArithmeticFunctor, T: NumericElement>(
+        _: F.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>, _ n: Int
+    ) {
+        Parallel.forChunks(n) { r in
+            let ap = a + r.lowerBound
+            let bp = b + r.lowerBound
+            let cp = c + r.lowerBound
+            let cc = UnsafePointer(cp)
+            if cc == ap {
+                for i in 0..<r.count { cp[i] = F.apply(cp[i], bp[i]) }
+            } else if cc == bp {
+                for i in 0..<r.count { cp[i] = F.apply(ap[i], cp[i]) }
+            } else {
+                for i in 0..<r.count { cp[i] = F.apply(ap[i], bp[i]) }
+            }
+        }
+    }
+
+    /// `c = F(a, b)` over a broadcast layout, rows split across cores (see ``broadcastBinary``).
+    static func broadcastArithmetic<F: ArithmeticFunctor, T: NumericElement>(
+        _: F.Type, _ layout: BroadcastLayout, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
+        _ c: UnsafeMutablePointer<T>
+    ) {
+        let n = layout.innerCount
+        let sa = layout.innerStride(0)
+        let sb = layout.innerStride(1)
+        layout.forRowChunksInParallel { rows in
+            var cursor = layout.cursor(at: rows.lowerBound)
+            for row in rows {
+                let ap = a + cursor.offsets[0]
+                let bp = b + cursor.offsets[1]
+                cursor.advance()
+                let cp = c + row * n
+                let cc = UnsafePointer(cp)
+                if sa == 1 && sb == 1 {
+                    if cc == ap {
+                        for i in 0..<n { cp[i] = F.apply(cp[i], bp[i]) }
+                    } else if cc == bp {
+                        for i in 0..<n { cp[i] = F.apply(ap[i], cp[i]) }
+                    } else {
+                        for i in 0..<n { cp[i] = F.apply(ap[i], bp[i]) }
+                    }
+                } else if sa == 1 {
+                    let y = bp[0]
+                    if cc == ap {
+                        for i in 0..<n { cp[i] = F.apply(cp[i], y) }
+                    } else {
+                        for i in 0..<n { cp[i] = F.apply(ap[i], y) }
+                    }
+                } else if sb == 1 {
+                    let x = ap[0]
+                    if cc == bp {
+                        for i in 0..<n { cp[i] = F.apply(x, cp[i]) }
+                    } else {
+                        for i in 0..<n { cp[i] = F.apply(x, bp[i]) }
+                    }
+                } else {
+                    let v = F.apply(ap[0], bp[0])
+                    for i in 0..<n { cp[i] = v }
+                }
+            }
         }
     }
 
