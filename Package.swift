@@ -30,6 +30,9 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Hot element-wise loops compiled per instruction set (AVX-512 / AVX2 / baseline),
+        // picked at load time; see Sources/CKernels/include/CKernels.h.
+        .target(name: "CKernels"),
         // protoc-c output for Protos/caffe2.proto; regenerate with Scripts/generate-protos.sh.
         .target(name: "CCaffe2Proto", dependencies: ["CProtobufC"]),
         .target(
@@ -38,6 +41,7 @@ let package = Package(
                 "CCaffe2Proto",
                 "COpenBLAS",
                 "CZlib",
+                "CKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),

@@ -30,25 +30,29 @@ struct Caffe2Command: ParsableCommand {
     /// Parses and runs; every failure becomes one `error:` line.
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot(arguments)
+            command = try parseAsRoot(arguments)
+        } catch {
+            // Help and version print their text and exit 0; usage errors name the help to read.
+            if exitCode(for: error) == .success { exit(withError: error) }
+            let message = Self.message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            var hint = "caffe2 --help"
+            if let sub = arguments.first, configuration.subcommands.contains(where: { $0._commandName == sub }) {
+                hint = "caffe2 \(sub) --help"
+            }
+            let text = message.isEmpty ? "invalid arguments" : message
+            CLI.fail("\(text) (see '\(hint)')", code: exitCode(for: error).rawValue)
+        }
+        do {
             try command.run()
         } catch let error as Caffe2Error {
             CLI.fail(error.description)
         } catch let error as CLIError {
             CLI.fail(error.message)
         } catch {
-            // Help, version and clean exits print their text and exit 0.
             if exitCode(for: error) == .success { exit(withError: error) }
-            let message = Self.message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
-            var hint = "caffe2 --help"
-            if let sub = arguments.first,
-                configuration.subcommands.contains(where: { $0._commandName == sub })
-            {
-                hint = "caffe2 \(sub) --help"
-            }
-            let code = exitCode(for: error).rawValue
-            CLI.fail(message.isEmpty ? "invalid arguments (see '\(hint)')" : "\(message) (see '\(hint)')", code: code)
+            CLI.fail("\(error)")
         }
     }
 }

@@ -38,8 +38,9 @@ extension Caffe2Command {
             for t in summary.operatorTypes {
                 print("  \(t.type)\(String(repeating: " ", count: width - t.type.count))  \(t.count)")
             }
-            print("external inputs (\(summary.externalInputs.count)): \(summary.externalInputs.joined(separator: ", "))")
-            print("external outputs (\(summary.externalOutputs.count)): \(summary.externalOutputs.joined(separator: ", "))")
+            func list(_ names: [String]) -> String { names.isEmpty ? "" : " " + names.joined(separator: ", ") }
+            print("external inputs (\(summary.externalInputs.count)):\(list(summary.externalInputs))")
+            print("external outputs (\(summary.externalOutputs.count)):\(list(summary.externalOutputs))")
             print("arguments: \(summary.argumentCount)")
             print("blobs: \(summary.blobCount)")
             if summary.inPlaceOperatorCount > 0 { print("in-place operators: \(summary.inPlaceOperatorCount)") }

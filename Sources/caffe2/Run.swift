@@ -89,7 +89,8 @@ extension Caffe2Command {
             var net: String
             var iterations: Int
             var outputs: [OutputReport]
-            var losses: [LossReport]
+            /// Loss values while iterating; left out when the run printed none.
+            var losses: [LossReport]?
         }
 
         func run() throws {
@@ -174,7 +175,9 @@ extension Caffe2Command {
 
             if json {
                 try CLI.printJSON(
-                    Report(net: prepared.def.name, iterations: iterations, outputs: reports, losses: lossReports))
+                    Report(
+                        net: prepared.def.name, iterations: iterations, outputs: reports,
+                        losses: lossReports.isEmpty ? nil : lossReports))
                 return
             }
             for r in reports { Self.printOutput(r) }

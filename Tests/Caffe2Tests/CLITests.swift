@@ -190,6 +190,7 @@ let lossNetText = """
         let json = try CLI.json(r.stdout)
         #expect(json["net"] as? String == "reciprocal")
         #expect(json["iterations"] as? Int == 1)
+        #expect(json["losses"] == nil, "no losses key when nothing was logged")
         let outputs = try #require(json["outputs"] as? [[String: Any]])
         #expect(outputs.map { $0["name"] as? String } == ["Y", "Z"])
         // 1/0 = inf is written as the string "inf".

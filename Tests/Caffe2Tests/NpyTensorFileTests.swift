@@ -31,6 +31,10 @@ import Testing
         #expect(abs(a.reduce(0, +) / 1000 - 0.5) < 0.05)
         let b = try TensorGenerator(parsing: "random:1000:-3..-1").makeTensor(seed: 3).values(as: Float.self)
         #expect(b.allSatisfy { $0 >= -3 && $0 < -1 })
+        // float16 has 11 significant bits: about 1 in 4096 uniform doubles in [0, 1) round up to 1.
+        let halves = try TensorGenerator(parsing: "random:20000:float16").makeTensor(seed: 9).values(as: Float16.self)
+        #expect(halves.allSatisfy { $0 >= 0 && $0 < 1 })
+        #expect(halves.contains(Float16(1).nextDown), "the top of the range is reached")
         let ints = try TensorGenerator(parsing: "random:1000:int32:0..3").makeTensor(seed: 4).values(as: Int32.self)
         #expect(Set(ints) == [0, 1, 2])
         let defaults = try TensorGenerator(parsing: "random:1000:int64").makeTensor(seed: 5).values(as: Int64.self)

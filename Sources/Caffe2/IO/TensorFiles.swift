@@ -128,10 +128,19 @@ public struct TensorGenerator: Equatable, Sendable, CustomStringConvertible {
         func fill<T: TensorElement>(_: T.Type) throws -> Tensor {
             try Tensor(dims: dims, values: (0..<n).map { T(fromDouble: value($0)) })
         }
+        func fillFloating<T: TensorElement & BinaryFloatingPoint>(_: T.Type) throws -> Tensor {
+            // Rounding to a narrower type can reach `hi`; keep random values strictly below it.
+            let below = T(hi) > T(lo) ? T(hi).nextDown : T(lo)
+            return try Tensor(
+                dims: dims, values: (0..<n).map { i -> T in
+                    let v = T(fromDouble: value(i))
+                    return kind == .random && v >= T(hi) ? below : v
+                })
+        }
         switch dataType {
-        case .float: return try fill(Float.self)
-        case .double: return try fill(Double.self)
-        case .float16: return try fill(Float16.self)
+        case .float: return try fillFloating(Float.self)
+        case .double: return try fillFloating(Double.self)
+        case .float16: return try fillFloating(Float16.self)
         case .int8: return try fill(Int8.self)
         case .int16: return try fill(Int16.self)
         case .int32: return try fill(Int32.self)
