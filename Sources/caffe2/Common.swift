@@ -115,13 +115,15 @@ struct NetInputs {
             all = order
         }
         // Translators (caffe_translator.py, ONNX export) make the init net create the data input as a
-        // one-element ConstantFill placeholder; that input still needs a real value.
+        // one-element ConstantFill placeholder with no value (`ConstantFill([], [data], shape=[1])`);
+        // that input still needs a real value. A ConstantFill that sets a `value` (an iteration
+        // counter, a constant such as ONE) is a real initial value.
         var created = Set<String>()
         var placeholders = Set<String>()
         for op in initNet?.op ?? [] {
             for o in op.output {
                 created.insert(o)
-                if op.type == "ConstantFill", op.input.isEmpty,
+                if op.type == "ConstantFill", op.input.isEmpty, op.argument(named: "value") == nil,
                     (op.argument(named: "shape")?.ints ?? [1]).reduce(1, *) == 1
                 {
                     placeholders.insert(o)

@@ -13,7 +13,10 @@ import CZlib
 public enum IDXFile {
     /// Reads a whole IDX file (gzip is detected from the content) into a tensor of its element type.
     public static func read(_ path: String) throws -> Tensor {
-        let bytes = try gunzipIfNeeded(readWholeFile(path), path: path)
+        try parse(try gunzipIfNeeded(readWholeFile(path), path: path), path: path)
+    }
+
+    static func parse(_ bytes: [UInt8], path: String) throws -> Tensor {
         do {
             return try parse(bytes)
         } catch let e as Caffe2Error {

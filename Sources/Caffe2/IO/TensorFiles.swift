@@ -272,7 +272,8 @@ public enum TensorFile {
         }
     }
 
-    /// Reads one tensor from a `.npy` file, or from a `TensorProto`, a tensor
+    /// Reads one tensor from a `.npy` file, an MNIST-style IDX file (plain or
+    /// gzip-compressed), or from a `TensorProto`, a tensor
     /// `BlobProto` or a `TensorProtos` holding exactly one tensor, in binary or
     /// text format (Caffe2's `--input_file` uses BlobProto files).
     ///
@@ -291,6 +292,10 @@ public enum TensorFile {
             } catch let e as Caffe2Error {
                 throw e.inFile(path)
             }
+        }
+        // MNIST-style IDX files, plain or gzip-compressed (`t10k-images-idx3-ubyte.gz`).
+        if bytes.starts(with: [0x1F, 0x8B]) || (path.contains("idx") && bytes.starts(with: [0, 0])) {
+            return try IDXFile.parse(try IDXFile.gunzipIfNeeded(bytes, path: path), path: path)
         }
         var reasons: [String] = []
         let order: [ProtoFileFormat] = ProtoFileFormat(path: path) == .text ? [.text, .binary] : [.binary, .text]
