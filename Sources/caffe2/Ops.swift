@@ -14,10 +14,14 @@ extension Caffe2Command {
                 not-implemented, or none (nothing registered). With TYPE, prints the \
                 operator's full schema and documentation.
 
+                With --markdown, prints the whole operator reference in Markdown \
+                (docs/operators.md is this output).
+
                 Examples:
                   caffe2 ops
                   caffe2 ops --device cpu --json
                   caffe2 ops Reciprocal
+                  caffe2 ops --markdown > docs/operators.md
                 """
         )
 
@@ -30,7 +34,17 @@ extension Caffe2Command {
         @Flag(help: "Print JSON.")
         var json = false
 
+        @Flag(help: "Print the full operator reference in Markdown (docs/operators.md).")
+        var markdown = false
+
         func run() throws {
+            if markdown {
+                guard type == nil, device == nil, !json else {
+                    throw CLIError("--markdown prints the whole reference; it takes no TYPE, --device or --json")
+                }
+                print(OperatorRegistry.standard.operatorReferenceMarkdown(), terminator: "")
+                return
+            }
             var deviceType: DeviceType?
             if let device {
                 guard let d = DeviceType(name: device) else {
