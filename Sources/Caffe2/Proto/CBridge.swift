@@ -428,7 +428,7 @@ extension NetDef: CMessageBridge {
         let m = c.pointee
         self.init()
         $name = swiftString(m.name)
-        op = swiftMessages(m.n_op, m.op, OperatorDef.init(c:))
+        op = Self.operators(m.n_op, m.op)
         type = swiftString(m.type)
         numWorkers = present(m.has_num_workers, m.num_workers)
         deviceOption = m.device_option.map { DeviceOption(c: $0) }
@@ -458,6 +458,27 @@ extension NetDef: CMessageBridge {
         p.pointee.n_partition_info = partitionInfo.count
         p.pointee.partition_info = a.pointers(partitionInfo.map { $0.makeC(in: a) })
         return p
+    }
+}
+
+extension NetDef {
+    /// Ops converted in parallel for big nets (the C tree is read-only here, and
+    /// each op becomes an independent Swift value).
+    static func operators(_ n: Int, _ p: UnsafeMutablePointer<UnsafeMutablePointer<Caffe2__OperatorDef>?>?) -> [OperatorDef] {
+        guard n >= 2048, Parallel.threadCount > 1, let p, (0..<n).allSatisfy({ p[$0] != nil }) else {
+            return swiftMessages(n, p, OperatorDef.init(c:))
+        }
+        return [OperatorDef](unsafeUninitializedCapacity: n) { buffer, count in
+            let out = UncheckedSendable(value: buffer.baseAddress!)
+            let src = UncheckedSendable(value: p)
+            let parts = Parallel.threadCount
+            Parallel.forEach(parts) { part in
+                for i in (n * part / parts)..<(n * (part + 1) / parts) {
+                    (out.value + i).initialize(to: OperatorDef(c: src.value[i]!))
+                }
+            }
+            count = n
+        }
     }
 }
 
