@@ -5,6 +5,8 @@ let benches: [(String, () throws -> Void)] = [
     ("reciprocal", benchReciprocal),
     ("executor", benchExecutorOverhead),
     ("proto", benchProtoDecode),
+    ("backward", benchBackward),
+    ("models", benchModels),
 ]
 let wanted = Array(CommandLine.arguments.dropFirst())
 if wanted.isEmpty || wanted.contains("--help") {

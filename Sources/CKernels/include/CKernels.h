@@ -18,4 +18,7 @@ void c2_reciprocal_f64(const double *x, double *y, size_t n);
 void c2_reciprocal_gradient_f32(const float *y, const float *dy, float *dx, size_t n);
 void c2_reciprocal_gradient_f64(const double *y, const double *dy, double *dx, size_t n);
 
+/* Matrix products with implicit im2col and fused bias/Relu (gemm.c). */
+#include "CKernelsGEMM.h"
+
 #endif

@@ -1,3 +1,39 @@
+/// A question the net asks an operator's kernel factory while binding it, for
+/// net-level fusion (docs/architecture.md, "Net-level fusion").
+///
+/// The net binds the factory inside `FusionRequest.$current.withValue(request)`;
+/// a factory that can do what is asked calls ``accept(_:)``, which marks the
+/// request accepted. A factory that never looks (a custom kernel) leaves it
+/// unaccepted, and the net then binds the ops unfused, so fusion never depends
+/// on a kernel it does not know.
+final class FusionRequest: @unchecked Sendable {
+    /// What the net asks.
+    enum Kind: Sendable {
+        /// Apply `Y = max(Y, 0)` (NaN and -0 kept, as Relu does) to output 0
+        /// before it is stored: a Relu that runs in place on it follows.
+        case applyRelu
+        /// This in-place Relu's input already had the Relu applied by the op
+        /// before it: become a no-op.
+        case absorbRelu
+    }
+
+    let kind: Kind
+    private(set) var accepted = false
+
+    init(_ kind: Kind) { self.kind = kind }
+
+    /// The request of the operator being bound, if any.
+    @TaskLocal static var current: FusionRequest?
+
+    /// Called by a kernel factory: whether the net asked for `kind` (and then
+    /// the factory has promised to do it).
+    static func accept(_ kind: Kind) -> Bool {
+        guard let r = current, r.kind == kind else { return false }
+        r.accepted = true
+        return true
+    }
+}
+
 /// One operator bound to its blobs in a workspace.
 final class BoundOperator {
     let def: OperatorDef
@@ -93,8 +129,18 @@ public final class Net {
     /// The engine each operator runs with (`""` for the default implementation).
     public var engines: [String] { operators.map(\.engine) }
 
+    /// Indices of operators whose work was fused into the operator before
+    /// them (an in-place Relu now applied by the convolution before it).
+    public let fusedOperators: Set<Int>
+
     /// Builds the net over `workspace`. If this throws, blobs it created are removed again.
-    public init(_ def: NetDef, workspace ws: Workspace) throws {
+    ///
+    /// With `fuse` (the default), an in-place `Relu` directly after an operator
+    /// whose kernel can apply it (Conv, FC) is folded into that operator: the
+    /// Relu is applied while the output is still in registers and the Relu op
+    /// runs as a no-op. Every blob ends up with the same bits as without
+    /// fusion; `fuse: false` binds every operator as written.
+    public init(_ def: NetDef, workspace ws: Workspace, fuse: Bool = true) throws {
         self.def = def
         if let t = def.type, !t.isEmpty, !Net.supportedTypes.contains(t) {
             throw Caffe2Error(
@@ -106,15 +152,44 @@ public final class Net {
         let before = ws.localBlobsSnapshot()
         var ops: [BoundOperator] = []
         ops.reserveCapacity(def.op.count)
+        var fused = Set<Int>()
         do {
+            var absorbNext = false
             for (i, op) in def.op.enumerated() {
-                ops.append(try BoundOperator(op, index: i, netDeviceOption: def.deviceOption, workspace: ws))
+                let request: FusionRequest?
+                if absorbNext {
+                    request = FusionRequest(.absorbRelu)
+                } else if fuse && i + 1 < def.op.count && Net.reluFollows(op, def.op[i + 1]) {
+                    request = FusionRequest(.applyRelu)
+                } else {
+                    request = nil
+                }
+                let bound = try FusionRequest.$current.withValue(request) {
+                    try BoundOperator(op, index: i, netDeviceOption: def.deviceOption, workspace: ws)
+                }
+                ops.append(bound)
+                if absorbNext && request?.accepted == true { fused.insert(i) }
+                // The Relu is only told to stand down once its producer has promised to apply it; if
+                // the producer declined, the Relu runs (and if the Relu declines, applying it twice is
+                // harmless: max(max(y, 0), 0) == max(y, 0) bit for bit).
+                absorbNext = request?.kind == .applyRelu && request?.accepted == true
             }
         } catch {
             ws.removeLocalBlobs(except: before)
             throw error
         }
         operators = ops
+        fusedOperators = fused
+    }
+
+    /// Whether `next` is a Relu running in place on `op`'s only output, so that
+    /// no operator can read the value before the Relu.
+    static func reluFollows(_ op: OperatorDef, _ next: OperatorDef) -> Bool {
+        guard next.type == "Relu", op.output.count == 1, next.input.count == 1, next.output.count == 1,
+            next.input[0] == op.output[0], next.output[0] == op.output[0], !op.input.contains(op.output[0])
+        else { return false }
+        // Both on the same device (the net's default applies to each).
+        return next.deviceOption?.deviceType == op.deviceOption?.deviceType
     }
 
     /// Caffe2's NetBase checks of `external_input` and `external_output`.

@@ -55,6 +55,13 @@ enum ActivationKernels {
         mapUnary(x, y, n) { $0 < 0 ? 0 : $0 }
     }
 
+    /// `y = max(y, 0)` in place on the calling thread, bit for bit like ``relu(_:_:count:)``
+    /// (for kernels that apply a fused Relu to blocks of their output).
+    @inline(never)
+    static func reluSerial(_ y: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n { y[i] = y[i] < 0 ? 0 : y[i] }
+    }
+
     /// `dx = dy` where `y > 0`, else 0.
     @inline(never)
     static func reluGradient(

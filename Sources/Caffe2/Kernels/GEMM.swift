@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Dispatch
 import Foundation
@@ -174,6 +175,56 @@ public enum GEMM {
                     ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
             }
         }
+    }
+}
+
+/// Float products through the register-blocked micro-kernels of `CKernels`
+/// (`gemm.c`): AVX-512 or AVX2+FMA chosen at run time, plain C elsewhere.
+///
+/// Unlike ``GEMM``, the right-hand operand can be an image unfolded on the
+/// fly (implicit im2col: convolution without a column buffer), C can start
+/// from a row or column bias, and a Relu can be applied before the result
+/// leaves the registers. The kernels run on the calling thread; callers split
+/// the columns of C over threads (every column is computed the same way
+/// whatever the split, so results do not depend on the thread count).
+enum PackedGEMM {
+    /// Floats of scratch one thread needs (64-byte aligned memory preferred).
+    static let scratchFloats = Int(c2_gemm_scratch_floats())
+
+    /// Column granularity of the kernels: splits on multiples of it keep panels full.
+    static let panelColumns = 32
+
+    /// The instruction set in use: `"avx512f"`, `"avx2"` or `"generic"`.
+    static var isa: String { String(cString: c2_gemm_isa()) }
+
+    /// A product description with C and A set (`C[m][n] = A[m][k]·B[k][n]`, A row-major).
+    static func descriptor(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) -> c2_gemm_desc {
+        var d = c2_gemm_desc()
+        d.m = Int32(m)
+        d.n = Int32(n)
+        d.k = Int32(k)
+        d.a = a
+        d.lda = lda
+        d.c = c
+        d.ldc = ldc
+        d.start = Int32(C2_INIT_ZERO)
+        return d
+    }
+
+    /// Columns `range` of the product `d` on this thread.
+    @inline(__always)
+    static func columns(_ d: inout c2_gemm_desc, _ range: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
+        c2_gemm_columns(&d, Int32(range.lowerBound), Int32(range.upperBound), scratch)
+    }
+
+    /// `parts` contiguous column ranges of `0..<n`, split on panel boundaries.
+    @inline(__always)
+    static func columnRange(_ part: Int, of parts: Int, n: Int) -> Range<Int> {
+        let lo = part == 0 ? 0 : min(n, (n * part / parts) & ~(panelColumns - 1))
+        let hi = part == parts - 1 ? n : min(n, (n * (part + 1) / parts) & ~(panelColumns - 1))
+        return lo..<max(lo, hi)
     }
 }
 

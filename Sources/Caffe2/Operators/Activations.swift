@@ -120,7 +120,13 @@ enum ActivationOperators {
 
     static let relu = OperatorDefinition(
         schema: unarySchema("Relu", "Rectified linear unit, element-wise: `Y = max(X, 0)`."),
-        kernels: [unaryKernel { _ in { ActivationKernels.relu($0, $1, count: $2) } }],
+        kernels: [
+            OperatorKernel { def, args in
+                // The net fused this in-place Relu into the op before it, which applies it.
+                if FusionRequest.accept(.absorbRelu) { return { _ in } }
+                return try unaryKernel { _ in { ActivationKernels.relu($0, $1, count: $2) } }.factory(def, args)
+            }
+        ],
         gradient: outputGradient("ReluGradient"))
 
     static let reluGradient = OperatorDefinition(

@@ -1,7 +1,12 @@
+import CKernels
+
 /// Convolution: Conv (and its Conv1D/Conv2D/Conv3D aliases), ConvTranspose
-/// and their gradients. Kernels unfold images with ``im2col(_:_:_:channels:)``
-/// and multiply with ``GEMM``; 1×1 stride-1 unpadded convolutions skip the
-/// unfolding. NHWC tensors are transposed to NCHW around the same kernels.
+/// and their gradients. The 1-D/2-D float forward runs through ``PackedGEMM``
+/// with the image unfolded on the fly and the bias (and a fused Relu, see
+/// ``FusionRequest``) applied in registers; the other kernels unfold images with
+/// ``im2col(_:_:_:channels:)`` and multiply with ``GEMM``, skipping the unfolding
+/// for 1×1 stride-1 unpadded convolutions. NHWC tensors are transposed to NCHW
+/// around the same kernels.
 enum ConvolutionOperators {
     static let definitions: [OperatorDefinition] =
         ["Conv", "Conv1D", "Conv2D", "Conv3D"].flatMap { [conv($0), convGradient($0 + "Gradient")] }
@@ -50,8 +55,10 @@ enum ConvolutionOperators {
             kernels: [
                 OperatorKernel { def, args in
                     let cp = try ConvPoolArgs(args, opType: def.type)
+                    // Set when the net fuses a following in-place Relu into this op.
+                    let relu = FusionRequest.accept(.applyRelu)
                     let scratch = ScratchPool()
-                    return { ctx in try runConv(ctx, cp, scratch, opType: def.type) }
+                    return { ctx in try runConv(ctx, cp, scratch, opType: def.type, relu: relu) }
                 }
             ],
             gradient: .make { g in
@@ -206,7 +213,9 @@ enum ConvolutionOperators {
             inSpatial: layout.spatial, outSpatial: out, kernel: kernel, filterChannelsFirst: filterChannelsFirst)
     }
 
-    static func runConv(_ ctx: OperatorContext, _ cp: ConvPoolArgs, _ scratch: ScratchPool, opType: String) throws {
+    static func runConv(
+        _ ctx: OperatorContext, _ cp: ConvPoolArgs, _ scratch: ScratchPool, opType: String, relu: Bool = false
+    ) throws {
         let x = try ctx.input(0), w = try ctx.input(1)
         let bias = ctx.inputCount == 3 ? try ctx.input(2) : nil
         let s = try convShape(x, w, bias: bias, cp, opType: opType)
@@ -217,7 +226,7 @@ enum ConvolutionOperators {
         let bp = bias?.pointer(Float.self)
         switch cp.order {
         case .nchw:
-            convForwardNCHW(x.pointer(Float.self), w.pointer(Float.self), bp, y.pointer(Float.self), s, scratch)
+            convForwardNCHW(x.pointer(Float.self), w.pointer(Float.self), bp, y.pointer(Float.self), s, scratch, relu: relu)
         case .nhwc:
             let inS = s.geometry.inputSize, outS = s.geometry.outputSize, ks = s.geometry.kernelSize
             let xt = scratch.shared(1).pointer(Float.self, count: x.count)
@@ -229,7 +238,7 @@ enum ConvolutionOperators {
                 transposeToChannelsFirst(wp, wt, batch: s.outChannels, spatial: ks, channels: s.inChannels / s.group)
                 wp = UnsafePointer(wt)
             }
-            convForwardNCHW(UnsafePointer(xt), wp, bp, yt, s, scratch)
+            convForwardNCHW(UnsafePointer(xt), wp, bp, yt, s, scratch, relu: relu)
             transposeToChannelsLast(UnsafePointer(yt), y.pointer(Float.self), batch: s.batch, spatial: outS, channels: s.outChannels)
         }
     }
@@ -245,9 +254,13 @@ enum ConvolutionOperators {
     /// single-threaded product.
     static func convForwardNCHW(
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
-        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool
+        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool = false
     ) {
         let geo = s.geometry
+        if geo.input[0] == 1 && geo.output[0] == 1 && geo.kernel[0] == 1 && geo.padHead[0] == 0 {
+            convForwardPlanar(x, w, b, y, s, scratch, relu: relu)
+            return
+        }
         let k = geo.rows, p = geo.outputSize, mg = s.outChannels / s.group
         let inImage = s.inChannels * geo.inputSize, outImage = s.outChannels * p
         let identity = geo.isIdentity
@@ -300,6 +313,9 @@ enum ConvolutionOperators {
             GEMM.serial(
                 transA: false, transB: false, m: mg, n: cols, k: k, a: w + g * mg * k, lda: k, b: src, ldb: ldb,
                 beta: b == nil ? 0 : 1, c: yg, ldc: p)
+            if relu {
+                for m in 0..<mg { ActivationKernels.reluSerial(yg + m * p, count: cols) }
+            }
         }
 
         if threads > 1 {
@@ -308,6 +324,71 @@ enum ConvolutionOperators {
             }
         } else {
             for i in 0..<items { item(i, col: buffers[0]) }
+        }
+    }
+
+    /// 1-D/2-D NCHW forward through ``PackedGEMM``: per image and group,
+    /// `Y_g = W_g · im2col(X_g) + b_g` with the image unfolded panel by panel
+    /// inside the kernel (no column matrix), the bias as the starting value and
+    /// an optional Relu applied in registers. Whole (image, group) planes are
+    /// spread over the threads when they divide evenly, otherwise each plane's
+    /// output positions are split, so a single image uses every thread too.
+    static func convForwardPlanar(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool
+    ) {
+        let geo = s.geometry
+        let k = geo.rows, p = geo.outputSize, mg = s.outChannels / s.group
+        let inPlane = geo.channels * geo.inputSize
+        let work = s.batch * s.outChannels * p * k
+        let threads = work >= GEMM.minParallelWork ? Parallel.threadCount : 1
+        let planes = s.batch * s.group
+        let pieces = threads == 1 || planes % threads == 0 ? 1 : min(threads, max(1, p / PackedGEMM.panelColumns))
+        let items = planes * pieces
+        var base = PackedGEMM.descriptor(m: mg, n: p, k: k, a: w, lda: k, c: y, ldc: p)
+        if geo.isIdentity {
+            // 1×1, stride 1, unpadded: the image is the matrix (channels × positions) already.
+            base.b_kind = Int32(C2_B_ROW_MAJOR)
+            base.ldb = geo.inputSize
+        } else {
+            base.b_kind = Int32(C2_B_IMAGE)
+            base.ldb = 0
+        }
+        base.channels = Int32(geo.channels)
+        base.in_h = Int32(geo.input[1])
+        base.in_w = Int32(geo.input[2])
+        base.kernel_h = Int32(geo.kernel[1])
+        base.kernel_w = Int32(geo.kernel[2])
+        base.stride_h = Int32(geo.stride[1])
+        base.stride_w = Int32(geo.stride[2])
+        base.pad_h = Int32(geo.padHead[1])
+        base.pad_w = Int32(geo.padHead[2])
+        base.dilation_h = Int32(geo.dilation[1])
+        base.dilation_w = Int32(geo.dilation[2])
+        base.out_w = Int32(geo.output[2])
+        base.start = Int32(b == nil ? C2_INIT_ZERO : C2_INIT_ROW_BIAS)
+        base.relu = relu ? 1 : 0
+        let slots = min(threads, items)
+        let buffers = (0..<max(slots, 1)).map {
+            scratch.thread($0).pointer(Float.self, count: PackedGEMM.scratchFloats)
+        }
+        @inline(__always)
+        func item(_ i: Int, _ buffer: UnsafeMutablePointer<Float>) {
+            let plane = i / pieces, piece = i % pieces
+            let n = plane / s.group, g = plane % s.group
+            var d = base
+            d.a = w + g * mg * k
+            d.b = x + n * s.inChannels * geo.inputSize + g * inPlane
+            d.c = y + (n * s.outChannels + g * mg) * p
+            if let b { d.bias = b + g * mg }
+            PackedGEMM.columns(&d, PackedGEMM.columnRange(piece, of: pieces, n: p), scratch: buffer)
+        }
+        if slots > 1 {
+            Parallel.forRanges(items) { slot, range in
+                for i in range { item(i, buffers[slot]) }
+            }
+        } else {
+            for i in 0..<items { item(i, buffers[0]) }
         }
     }
 

@@ -1,0 +1,171 @@
+import CKernels
+import Foundation
+import Testing
+
+@testable import Caffe2
+
+/// The register-blocked kernels of `gemm.c` against a plain double-precision
+/// product, over shapes that hit every edge: partial row tiles (m not a
+/// multiple of 8), partial panels (n not a multiple of 32), several K blocks
+/// (k > 256), several column blocks (n > 512), every B source and start.
+@Suite struct PackedGEMMTests {
+    enum Source { case rowMajor, transposed }
+
+    /// `C = start + A·B` (then Relu) by the kernel, with the columns split in `parts`.
+    static func packed(
+        m: Int, n: Int, k: Int, a: [Float], b: [Float], source: Source, start: Int32, bias: [Float], c0: [Float],
+        relu: Bool, parts: Int
+    ) -> [Float] {
+        var c = c0
+        var scratch = [Float](repeating: 0, count: PackedGEMM.scratchFloats)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                bias.withUnsafeBufferPointer { biasp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        scratch.withUnsafeMutableBufferPointer { sp in
+                            var d = PackedGEMM.descriptor(
+                                m: m, n: n, k: k, a: ap.baseAddress!, lda: k, c: cp.baseAddress!, ldc: n)
+                            d.b = bp.baseAddress
+                            d.b_kind = Int32(source == .rowMajor ? C2_B_ROW_MAJOR : C2_B_TRANSPOSED)
+                            d.ldb = source == .rowMajor ? n : k
+                            d.start = start
+                            d.bias = biasp.baseAddress
+                            d.relu = relu ? 1 : 0
+                            for part in 0..<parts {
+                                PackedGEMM.columns(
+                                    &d, PackedGEMM.columnRange(part, of: parts, n: n), scratch: sp.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return c
+    }
+
+    @Test(arguments: [
+        (1, 1, 1), (8, 32, 16), (7, 33, 5), (9, 31, 300), (50, 64, 500), (3, 600, 20), (17, 97, 0), (16, 530, 257),
+    ])
+    func matchesAPlainProduct(_ shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var g = SeededGenerator(seed: UInt64(m * 10_007 + n * 101 + k))
+        let a = (0..<m * k).map { _ in Float.random(in: -1..<1, using: &g) }
+        let b = (0..<k * n).map { _ in Float.random(in: -1..<1, using: &g) }
+        let rowBias = (0..<m).map { _ in Float.random(in: -1..<1, using: &g) }
+        let columnBias = (0..<n).map { _ in Float.random(in: -1..<1, using: &g) }
+        let c0 = (0..<m * n).map { _ in Float.random(in: -1..<1, using: &g) }
+        // B transposed: bt[j][l] = b[l][j].
+        var bt = [Float](repeating: 0, count: k * n)
+        for l in 0..<k { for j in 0..<n { bt[j * k + l] = b[l * n + j] } }
+        let starts: [(Int32, (Int, Int) -> Double)] = [
+            (Int32(C2_INIT_ZERO), { _, _ in 0 }),
+            (Int32(C2_INIT_ROW_BIAS), { i, _ in Double(rowBias[i]) }),
+            (Int32(C2_INIT_COLUMN_BIAS), { _, j in Double(columnBias[j]) }),
+            (Int32(C2_INIT_ACCUMULATE), { i, j in Double(c0[i * n + j]) }),
+        ]
+        for (start, initial) in starts {
+            for relu in [false, true] {
+                for source in [Source.rowMajor, .transposed] {
+                    let bias = start == Int32(C2_INIT_COLUMN_BIAS) ? columnBias : rowBias
+                    let got = Self.packed(
+                        m: m, n: n, k: k, a: a, b: source == .rowMajor ? b : bt, source: source, start: start,
+                        bias: bias, c0: c0, relu: relu, parts: 1)
+                    var worst = 0.0
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var s = initial(i, j)
+                            for l in 0..<k { s += Double(a[i * k + l]) * Double(b[l * n + j]) }
+                            if relu { s = max(s, 0) }
+                            worst = max(worst, abs(Double(got[i * n + j]) - s))
+                        }
+                    }
+                    #expect(worst <= 1e-4 * Double(max(k, 1)), "m=\(m) n=\(n) k=\(k) start=\(start) relu=\(relu) \(source)")
+                }
+            }
+        }
+    }
+
+    /// Each element is summed in the same order whatever the column split, so
+    /// threads never change the bits.
+    @Test func columnSplitsGiveIdenticalBits() {
+        let m = 20, n = 1100, k = 700
+        var g = SeededGenerator(seed: 7)
+        let a = (0..<m * k).map { _ in Float.random(in: -1..<1, using: &g) }
+        let b = (0..<k * n).map { _ in Float.random(in: -1..<1, using: &g) }
+        let bias = (0..<m).map { _ in Float.random(in: -1..<1, using: &g) }
+        let c0 = [Float](repeating: .nan, count: m * n)
+        let whole = Self.packed(
+            m: m, n: n, k: k, a: a, b: b, source: .rowMajor, start: Int32(C2_INIT_ROW_BIAS), bias: bias, c0: c0,
+            relu: true, parts: 1)
+        for parts in [2, 3, 7] {
+            let split = Self.packed(
+                m: m, n: n, k: k, a: a, b: b, source: .rowMajor, start: Int32(C2_INIT_ROW_BIAS), bias: bias, c0: c0,
+                relu: true, parts: parts)
+            #expect(split.map(\.bitPattern) == whole.map(\.bitPattern), "\(parts) parts")
+        }
+    }
+
+    /// The fused Relu keeps NaN and -0 exactly as the Relu operator does.
+    @Test func fusedReluKeepsNaNAndNegativeZero() {
+        // C = [-0, -0, -0, -0] + [1] · [NaN, -0, -2, 3] = [NaN, -0, -2, 3] (-0 + -0 stays -0).
+        let got = Self.packed(
+            m: 1, n: 4, k: 1, a: [1], b: [.nan, -0.0, -2, 3], source: .rowMajor, start: Int32(C2_INIT_ACCUMULATE),
+            bias: [0], c0: [-0.0, -0.0, -0.0, -0.0], relu: true, parts: 1)
+        #expect(got[0].isNaN)
+        #expect(got[1] == 0 && got[1].sign == .minus)
+        #expect(got[2] == 0 && got[2].sign == .plus)
+        #expect(got[3] == 3)
+    }
+}
+
+/// Conv followed by an in-place Relu: the net folds the Relu into the
+/// convolution, with the same bits as running them one after the other.
+@Suite struct ConvReluFusionTests {
+    static func net(reluInPlace: Bool, extraReader: Bool = false) -> NetDef {
+        var ops = [
+            OperatorDef(
+                type: "Conv", input: ["X", "W", "b"], output: ["Y"],
+                arg: [Argument(name: "kernel", int: 3), Argument(name: "pad", int: 1)]),
+            OperatorDef(type: "Relu", input: ["Y"], output: [reluInPlace ? "Y" : "Z"]),
+        ]
+        if extraReader { ops.insert(OperatorDef(type: "Copy", input: ["Y"], output: ["Y_copy"]), at: 1) }
+        return NetDef(name: "conv_relu", op: ops, externalInput: ["X", "W", "b"])
+    }
+
+    static func run(_ def: NetDef, fuse: Bool) throws -> (Net, [String: Tensor]) {
+        let ws = Workspace()
+        var g = SeededGenerator(seed: 11)
+        for (name, dims) in [("X", [2, 5, 9, 9]), ("W", [12, 5, 3, 3]), ("b", [12])] {
+            let count = dims.reduce(1, *)
+            ws.feedBlob(
+                name, try Tensor(dims: dims, values: (0..<count).map { _ in Float.random(in: -1..<1, using: &g) }))
+        }
+        let net = try Net(def, workspace: ws, fuse: fuse)
+        try net.run()
+        var out: [String: Tensor] = [:]
+        for name in ws.blobNames { out[name] = try ws.fetchBlob(name) }
+        return (net, out)
+    }
+
+    @Test func inPlaceReluIsFusedWithIdenticalBits() throws {
+        let (fused, a) = try Self.run(Self.net(reluInPlace: true), fuse: true)
+        let (plain, b) = try Self.run(Self.net(reluInPlace: true), fuse: false)
+        #expect(fused.fusedOperators == [1])
+        #expect(plain.fusedOperators.isEmpty)
+        let y = try #require(a["Y"]), yPlain = try #require(b["Y"])
+        #expect(y.dims == [2, 12, 9, 9])
+        let values = try y.values(as: Float.self)
+        #expect(values.map(\.bitPattern) == (try yPlain.values(as: Float.self)).map(\.bitPattern))
+        #expect(values.allSatisfy { $0 >= 0 })
+        #expect(values.contains { $0 > 0 })
+    }
+
+    @Test func notFusedWhenTheConvOutputIsReadBeforeTheRelu() throws {
+        let (out, _) = try Self.run(Self.net(reluInPlace: false), fuse: true)
+        #expect(out.fusedOperators.isEmpty)
+        let (withReader, blobs) = try Self.run(Self.net(reluInPlace: true, extraReader: true), fuse: true)
+        #expect(withReader.fusedOperators.isEmpty)
+        // The copy saw the convolution's output before the Relu: it has negative values.
+        #expect(try #require(blobs["Y_copy"]).values(as: Float.self).contains { $0 < 0 })
+    }
+}
