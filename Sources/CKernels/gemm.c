@@ -153,6 +153,73 @@ __attribute__((target("avx512f"))) static void pack_image_avx512(const c2_gemm_d
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     int c = k0 / taps, r = k0 % taps;
     int ki = r / kw, kj = r % kw;
+    /* Strides 1 and 2 (kernels up to 16 wide): which source floats a segment reads depends only on
+       the kernel column (lanes inside the row: load masks) and whether the input row exists only on
+       the kernel row, so both are worked out once per call; each row of the panel is then a few
+       masked moves per segment. Masked-off lanes are never read, so padding costs nothing. */
+    if ((sw == 1 || sw == 2) && kw <= 16) {
+        __mmask16 load[NR][16][4], keep0[NR], keep1[NR];
+        int col0[NR][16], row0[NR];
+        for (int s = 0; s < nseg; s++) {
+            const int len = seg[s].len, iw_base = seg[s].ow * sw - d->pad_w;
+            row0[s] = seg[s].oh * sh - d->pad_h;
+            keep0[s] = mask_range(0, len);
+            keep1[s] = mask_range(0, len - 16);
+            for (int q = 0; q < kw; q++) {
+                const int iw0 = iw_base + q * d->dilation_w;
+                /* Lanes t < len with 0 <= iw0 + t * sw < W read source floats sw·t, so the floats
+                   read lie in [sw·lo, sw·(hi − 1)] (for stride 2 the odd ones between are inside
+                   the row as well). */
+                const int lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
+                const int hi = iw0 >= W ? 0 : imin(len, (W - 1 - iw0) / sw + 1);
+                col0[s][q] = iw0;
+                for (int v = 0; v < 4; v++) {
+                    load[s][q][v] = hi > lo ? mask_range(sw * lo - 16 * v, sw * (hi - 1) + 1 - 16 * v) : 0;
+                }
+            }
+        }
+        for (int k = 0; k < kc; k++) {
+            float *dst = p + (ptrdiff_t)k * NR;
+            const float *plane = d->b + (ptrdiff_t)c * H * W;
+            const int drow = ki * d->dilation_h;
+            if (nr < NR) {
+                _mm512_store_ps(dst, _mm512_setzero_ps());
+                _mm512_store_ps(dst + 16, _mm512_setzero_ps());
+            }
+            for (int s = 0; s < nseg; s++) {
+                float *o = dst + seg[s].j;
+                const int ih = row0[s] + drow;
+                if (ih < 0 || ih >= H) {
+                    _mm512_mask_storeu_ps(o, keep0[s], _mm512_setzero_ps());
+                    if (keep1[s]) _mm512_mask_storeu_ps(o + 16, keep1[s], _mm512_setzero_ps());
+                    continue;
+                }
+                const float *src = plane + (ptrdiff_t)ih * W + col0[s][kj];
+                const __mmask16 *m = load[s][kj];
+                if (sw == 1) {
+                    _mm512_mask_storeu_ps(o, keep0[s], _mm512_maskz_loadu_ps(m[0], src));
+                    if (keep1[s]) _mm512_mask_storeu_ps(o + 16, keep1[s], _mm512_maskz_loadu_ps(m[1], src + 16));
+                } else {
+                    /* Output t is source float 2t: the even lanes of two consecutive vectors. */
+                    const __m512 x0 = _mm512_maskz_loadu_ps(m[0], src), x1 = _mm512_maskz_loadu_ps(m[1], src + 16);
+                    _mm512_mask_storeu_ps(o, keep0[s], _mm512_permutex2var_ps(x0, even, x1));
+                    if (keep1[s]) {
+                        const __m512 x2 = _mm512_maskz_loadu_ps(m[2], src + 32);
+                        const __m512 x3 = _mm512_maskz_loadu_ps(m[3], src + 48);
+                        _mm512_mask_storeu_ps(o + 16, keep1[s], _mm512_permutex2var_ps(x2, even, x3));
+                    }
+                }
+            }
+            if (++kj == kw) {
+                kj = 0;
+                if (++ki == d->kernel_h) {
+                    ki = 0;
+                    c++;
+                }
+            }
+        }
+        return;
+    }
     for (int k = 0; k < kc; k++) {
         float *dst = p + (ptrdiff_t)k * NR;
         const float *plane = d->b + (ptrdiff_t)c * H * W;
@@ -461,8 +528,11 @@ void c2_gemm_columns(const c2_gemm_desc *d, int n_begin, int n_end, float *scrat
         int k0 = 0;
         do {
             const int kc = imin(KC, K - k0);
-            for (int kk = 0; kk < kc; kk += RG) {
-                const int rg = imin(RG, kc - kk);
+            /* Images are unfolded a whole panel at a time (each call works out the panel's
+               geometry once); matrices RG rows at a time across the panels. */
+            const int group = d->b_kind == C2_B_IMAGE ? imax(kc, 1) : RG;
+            for (int kk = 0; kk < kc; kk += group) {
+                const int rg = imin(group, kc - kk);
                 for (int j = 0; j < panels; j++) {
                     const int n0 = nb + j * NR;
                     pack_b(d, k0 + kk, rg, n0, imin(NR, nb + nc - n0), p + ((ptrdiff_t)j * kc + kk) * NR);

@@ -85,6 +85,63 @@ import Testing
         }
     }
 
+    /// The image source (implicit im2col) against a direct convolution in
+    /// doubles: strides 1, 2 and 3, padding on every side, dilation, rows
+    /// wider than a panel and images smaller than one.
+    @Test(arguments: [
+        // channels, height, width, kernel h, kernel w, stride h, stride w, pad h, pad w, dilation
+        [3, 40, 45, 7, 7, 2, 2, 0, 0, 1], [4, 9, 70, 3, 3, 1, 1, 1, 1, 1], [2, 12, 12, 5, 5, 1, 1, 0, 0, 1],
+        [3, 11, 37, 3, 5, 2, 2, 2, 1, 1], [2, 20, 50, 3, 3, 3, 3, 1, 1, 1], [2, 15, 33, 3, 3, 1, 1, 2, 2, 2],
+        [1, 6, 5, 3, 3, 1, 2, 1, 1, 1],
+    ])
+    func imageSourceMatchesADirectConvolution(_ g: [Int]) {
+        let (ch, h, w, kh, kw, sh, sw, ph, pw, dil) = (g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9])
+        let oh = (h + 2 * ph - dil * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dil * (kw - 1) - 1) / sw + 1
+        let m = 9, n = oh * ow, k = ch * kh * kw
+        var rng = SeededGenerator(seed: UInt64(h * 131 + w))
+        let x = (0..<ch * h * w).map { _ in Float.random(in: -1..<1, using: &rng) }
+        let a = (0..<m * k).map { _ in Float.random(in: -1..<1, using: &rng) }
+        var c = [Float](repeating: .nan, count: m * n)
+        var scratch = [Float](repeating: 0, count: PackedGEMM.scratchFloats)
+        x.withUnsafeBufferPointer { xp in
+            a.withUnsafeBufferPointer { ap in
+                c.withUnsafeMutableBufferPointer { cp in
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        var d = PackedGEMM.descriptor(
+                            m: m, n: n, k: k, a: ap.baseAddress!, lda: k, c: cp.baseAddress!, ldc: n)
+                        d.b_kind = Int32(C2_B_IMAGE)
+                        d.b = xp.baseAddress
+                        (d.channels, d.in_h, d.in_w, d.out_w) = (Int32(ch), Int32(h), Int32(w), Int32(ow))
+                        (d.kernel_h, d.kernel_w, d.stride_h, d.stride_w) = (Int32(kh), Int32(kw), Int32(sh), Int32(sw))
+                        (d.pad_h, d.pad_w, d.dilation_h, d.dilation_w) = (Int32(ph), Int32(pw), Int32(dil), Int32(dil))
+                        for part in 0..<3 {
+                            PackedGEMM.columns(&d, PackedGEMM.columnRange(part, of: 3, n: n), scratch: sp.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        var worst = 0.0
+        for i in 0..<m {
+            for y in 0..<oh {
+                for xo in 0..<ow {
+                    var s = 0.0
+                    for cc in 0..<ch {
+                        for u in 0..<kh {
+                            for v in 0..<kw {
+                                let iy = y * sh - ph + u * dil, ix = xo * sw - pw + v * dil
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                s += Double(a[i * k + (cc * kh + u) * kw + v]) * Double(x[(cc * h + iy) * w + ix])
+                            }
+                        }
+                    }
+                    worst = max(worst, abs(Double(c[i * n + y * ow + xo]) - s))
+                }
+            }
+        }
+        #expect(worst <= 1e-4, "\(g): off by \(worst)")
+    }
+
     /// Each element is summed in the same order whatever the column split, so
     /// threads never change the bits.
     @Test func columnSplitsGiveIdenticalBits() {
