@@ -42,6 +42,32 @@ import Testing
 @Suite struct DenseBehaviourTests {
     let registry = OperatorRegistry.standard
 
+    /// Batches of 24 rows and more take the packed-kernel path (`Yᵀ = W·Xᵀ`);
+    /// both paths against a product in doubles, with 3-D X coerced at axis 1.
+    @Test(arguments: [[40, 300, 37], [23, 50, 9], [64, 800, 500], [24, 1, 3], [100, 20, 1]])
+    func fcMatchesAPlainProduct(_ shape: [Int]) throws {
+        let (m, k, n) = (shape[0], shape[1], shape[2])
+        let x = randomTensor([m, k], seed: 21), w = randomTensor([n, k], seed: 22), b = randomTensor([n], seed: 23)
+        let ws = Workspace()
+        ws.feedBlob("X", x)
+        ws.feedBlob("W", w)
+        ws.feedBlob("b", b)
+        try ws.runOperatorOnce(OperatorDef(type: "FC", input: ["X", "W", "b"], output: ["Y"]))
+        let y = try ws.fetchBlob("Y")
+        #expect(y.dims == [Int64(m), Int64(n)])
+        let xv = try x.values(as: Float.self), wv = try w.values(as: Float.self), bv = try b.values(as: Float.self)
+        let yv = try y.values(as: Float.self)
+        var worst = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = Double(bv[j])
+                for l in 0..<k { s += Double(xv[i * k + l]) * Double(wv[j * k + l]) }
+                worst = max(worst, abs(Double(yv[i * n + j]) - s))
+            }
+        }
+        #expect(worst <= 1e-5 * Double(k), "\(shape): off by \(worst)")
+    }
+
     @Test func fcGradientMaker() throws {
         let op = OperatorDef(type: "FC", input: ["x", "w", "b"], output: ["y"], arg: [Argument(name: "axis", int: 1)])
         let meta = try registry.gradient(for: op, gOutput: [.dense("y_grad")])

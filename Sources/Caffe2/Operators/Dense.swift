@@ -1,5 +1,9 @@
+import CKernels
+
 /// Dense linear algebra: FC, FCTransposed, MatMul, BatchMatMul and their
-/// gradient operators. Every product goes through ``GEMM`` (OpenBLAS).
+/// gradient operators. Products go through ``GEMM`` (OpenBLAS), except the
+/// float FC forward over a batch of 24 rows or more, which runs through
+/// ``PackedGEMM`` with the bias applied in registers.
 enum DenseOperators {
     static let definitions: [OperatorDefinition] = [
         fc(transposed: false), fcGradient(transposed: false),
@@ -61,7 +65,10 @@ enum DenseOperators {
                 OperatorKernel { def, args in
                     let axis = try args.single("axis", default: 1)
                     let axisW = try args.single("axis_w", default: 1)
-                    return { ctx in try runFC(ctx, axis: axis, axisW: axisW, transposed: transposed, opType: def.type) }
+                    let scratch = ScratchPool()
+                    return { ctx in
+                        try runFC(ctx, axis: axis, axisW: axisW, transposed: transposed, opType: def.type, scratch)
+                    }
                 }
             ],
             gradient: .make { g in
@@ -88,7 +95,9 @@ enum DenseOperators {
         return TensorShape(dims: Array(x[0..<ax]) + [Int64(n)], dataType: inputs[0].dataType)
     }
 
-    static func runFC(_ ctx: OperatorContext, axis: Int, axisW: Int, transposed: Bool, opType: String) throws {
+    static func runFC(
+        _ ctx: OperatorContext, axis: Int, axisW: Int, transposed: Bool, opType: String, _ scratch: ScratchPool
+    ) throws {
         let x = try ctx.input(0), w = try ctx.input(1), b = try ctx.input(2)
         try requireFloat(x)
         try requireFloat(w)
@@ -109,11 +118,49 @@ enum DenseOperators {
         let y = try ctx.output(0, dims: Array(x.dims[0..<ax]) + [Int64(n)], type: .float)
         if m == 0 || n == 0 { return }
         let yp = y.pointer(Float.self), bp = b.pointer(Float.self)
+        if !transposed && m >= 24 && k > 0 && m * n * k >= 1 << 16 {
+            fcBatched(x.pointer(Float.self), w.pointer(Float.self), bp, yp, m: m, n: n, k: k, scratch)
+            return
+        }
         for i in 0..<m { (yp + i * n).update(from: bp, count: n) }
         if k == 0 { return }
         GEMM.multiply(
             transA: false, transB: !transposed, m: m, n: n, k: k, a: x.pointer(Float.self), lda: k,
             b: w.pointer(Float.self), ldb: transposed ? n : k, beta: 1, c: yp, ldc: n)
+    }
+
+    /// `Y = X·Wᵀ + b` for a batch of `m ≥ 24` rows through ``PackedGEMM``, as
+    /// `Yᵀ = W·Xᵀ`: W (`n × k`) is the left operand read in place, the batch is
+    /// the columns (X read transposed into the panels), the bias starts each
+    /// row, and `Yᵀ` is transposed into Y. The output units are split over the
+    /// threads; each element's sum runs in the same order whatever the split.
+    static func fcBatched(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ y: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, _ scratch: ScratchPool
+    ) {
+        let yt = scratch.shared(0).pointer(Float.self, count: n * m)
+        let parts = m * n * k >= GEMM.minParallelWork ? min(Parallel.threadCount, max(1, n / 8)) : 1
+        let buffers = (0..<parts).map { scratch.thread($0).pointer(Float.self, count: PackedGEMM.scratchFloats) }
+        Parallel.forRanges(parts) { slot, range in
+            for part in range {
+                // Output units [lo, hi), on multiples of the kernels' 8-row tiles.
+                let lo = part == 0 ? 0 : (n * part / parts) & ~7
+                let hi = part == parts - 1 ? n : (n * (part + 1) / parts) & ~7
+                if lo >= hi { continue }
+                var d = PackedGEMM.descriptor(
+                    m: hi - lo, n: m, k: k, a: w + lo * k, lda: k, c: yt + lo * m, ldc: m)
+                d.b_kind = Int32(C2_B_TRANSPOSED)
+                d.b = x
+                d.ldb = k
+                d.start = Int32(C2_INIT_ROW_BIAS)
+                d.bias = b + lo
+                PackedGEMM.columns(&d, 0..<m, scratch: buffers[slot])
+                for j in lo..<hi {
+                    let row = yt + j * m
+                    for i in 0..<m { y[i * n + j] = row[i] }
+                }
+            }
+        }
     }
 
     /// `FCGradient` / `FCTransposedGradient`: `(X, W, dY) → (dW, db[, dX])`.
