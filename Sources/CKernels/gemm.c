@@ -523,11 +523,14 @@ void c2_gemm_columns(const c2_gemm_desc *d, int n_begin, int n_end, float *scrat
     const int M = d->m, K = d->k;
     if (M <= 0 || n_end <= n_begin) return;
     float brow[MR], bcol[NR];
+    /* K in equal blocks of at most KC rows (288 = 144 + 144, not 256 + 32: a short last block
+       would pay a whole pass of C loads and stores for little work). */
+    const int kblock = K <= KC ? KC : (K + (K + KC - 1) / KC - 1) / ((K + KC - 1) / KC);
     for (int nb = n_begin; nb < n_end; nb += NC) {
         const int nc = imin(NC, n_end - nb), panels = (nc + NR - 1) / NR;
         int k0 = 0;
         do {
-            const int kc = imin(KC, K - k0);
+            const int kc = imin(kblock, K - k0);
             /* Images are unfolded a whole panel at a time (each call works out the panel's
                geometry once); matrices RG rows at a time across the panels. */
             const int group = d->b_kind == C2_B_IMAGE ? imax(kc, 1) : RG;

@@ -387,6 +387,23 @@ struct ShapeGolden: Decodable, Sendable, CustomTestStringConvertible {
 }
 
 @Suite struct ShapeConcatSplitTests {
+    /// Copies big enough to be spread over the threads, by rows (batch 3) and
+    /// within rows (batch 1), give every element in its place.
+    @Test(arguments: [3, 1])
+    func bigConcatPlacesEveryElement(_ batch: Int) throws {
+        let a = OpTesting.iota([batch, 70, 1000]), b = OpTesting.iota([batch, 30, 1000])
+        let out = try OpTesting.run("Concat", [a, b], outputs: 2, args: [Argument(name: "axis", int: 1)])
+        #expect(out[0].dims == [Int64(batch), 100, 1000])
+        let y = try out[0].values(as: Float.self), av = try a.values(as: Float.self), bv = try b.values(as: Float.self)
+        var expected: [Float] = []
+        for n in 0..<batch {
+            expected += av[(n * 70_000)..<((n + 1) * 70_000)]
+            expected += bv[(n * 30_000)..<((n + 1) * 30_000)]
+        }
+        #expect(y == expected)
+        #expect(try out[1].values(as: Int32.self) == [70, 30])
+    }
+
     @Test func concatErrors() throws {
         let a = OpTesting.iota([2, 3])
         OpTesting.expectError("Expect dimension = 2 got 3 at axis = 0 for input: 1", kind: .shape) {

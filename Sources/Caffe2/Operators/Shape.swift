@@ -62,8 +62,32 @@ enum ShapeOperators {
         dstStride: Int
     ) {
         guard rowBytes > 0 else { return }
+        // Big copies (Concat of feature maps) are spread over the cores: one core's copy
+        // bandwidth is well below the machine's.
+        let total = rows * rowBytes
+        let parts = total >= 1 << 18 ? Parallel.threadCount : 1
+        if parts > 1 {
+            if rows >= parts {
+                Parallel.forRanges(rows) { _, range in
+                    for r in range {
+                        (dst + r * dstStride).copyMemory(from: src + r * srcStride, byteCount: rowBytes)
+                    }
+                }
+            } else {
+                // Few long rows: each row's bytes in `parts` pieces (on 64-byte boundaries).
+                Parallel.forEach(parts) { p in
+                    let lo = p == 0 ? 0 : (rowBytes * p / parts) & ~63
+                    let hi = p == parts - 1 ? rowBytes : (rowBytes * (p + 1) / parts) & ~63
+                    guard lo < hi else { return }
+                    for r in 0..<rows {
+                        (dst + r * dstStride + lo).copyMemory(from: src + r * srcStride + lo, byteCount: hi - lo)
+                    }
+                }
+            }
+            return
+        }
         if srcStride == rowBytes && dstStride == rowBytes {
-            dst.copyMemory(from: src, byteCount: rows * rowBytes)
+            dst.copyMemory(from: src, byteCount: total)
             return
         }
         for r in 0..<rows {
