@@ -51,12 +51,14 @@ func benchReciprocalOperators(n: Int) throws {
         header: ["net", "ms/run", "G elements/s", "C loop G el/s", "ratio"])
     let values = (0..<n).map { Float($0 % 1000 + 1) }
     let x = buffer(n) { values[$0] }
+    let dy = buffer(n) { values[$0] }
     let y = buffer(n) { _ in 0 }
-    let xs = SendablePointer(p: x), ys = SendablePointer(p: y)
-    defer { x.deallocate(); y.deallocate() }
+    let xs = SendablePointer(p: x), dys = SendablePointer(p: dy), ys = SendablePointer(p: y)
+    defer { x.deallocate(); dy.deallocate(); y.deallocate() }
     let cores = Parallel.availableCores
     let tc = median { split(n, threads: cores) { lo, hi in c_reciprocal(xs.p + lo, ys.p + lo, hi - lo) } }
-    let tcg = median { split(n, threads: cores) { lo, hi in c_reciprocal_gradient(xs.p + lo, xs.p + lo, ys.p + lo, hi - lo) } }
+    // Two input arrays and one output, like the operator (Y and dY are different blobs).
+    let tcg = median { split(n, threads: cores) { lo, hi in c_reciprocal_gradient(xs.p + lo, dys.p + lo, ys.p + lo, hi - lo) } }
 
     for (label, def, baseline) in [
         ("Reciprocal(X) -> Y", NetDef(name: "f", op: [OperatorDef(type: "Reciprocal", input: ["X"], output: ["Y"])]), tc),
