@@ -53,10 +53,8 @@ typedef struct {
     int j, len, oh, ow;
 } segment;
 
-static void pack_image(const c2_gemm_desc *d, int k0, int kc, int n0, int nr, float *p) {
-    const int H = d->in_h, W = d->in_w, kw = d->kernel_w, taps = d->kernel_h * d->kernel_w;
-    const int sh = d->stride_h, sw = d->stride_w, ow_count = d->out_w;
-    segment seg[NR];
+/* Splits panel columns [n0, n0 + nr) into runs on one output row each; returns their number. */
+static int panel_segments(int n0, int nr, int ow_count, segment *seg) {
     int nseg = 0;
     for (int j = 0; j < nr;) {
         const int n = n0 + j, oh = n / ow_count, ow = n % ow_count;
@@ -68,6 +66,14 @@ static void pack_image(const c2_gemm_desc *d, int k0, int kc, int n0, int nr, fl
         nseg++;
         j += len;
     }
+    return nseg;
+}
+
+static void pack_image(const c2_gemm_desc *d, int k0, int kc, int n0, int nr, float *p) {
+    const int H = d->in_h, W = d->in_w, kw = d->kernel_w, taps = d->kernel_h * d->kernel_w;
+    const int sh = d->stride_h, sw = d->stride_w, ow_count = d->out_w;
+    segment seg[NR];
+    const int nseg = panel_segments(n0, nr, ow_count, seg);
     /* (channel, kernel row, kernel column) of row k0, then stepped along. */
     int c = k0 / taps, r = k0 % taps;
     int ki = r / kw, kj = r % kw;
@@ -138,17 +144,7 @@ __attribute__((target("avx512f"))) static void pack_image_avx512(const c2_gemm_d
     const int H = d->in_h, W = d->in_w, kw = d->kernel_w, taps = d->kernel_h * d->kernel_w;
     const int sh = d->stride_h, sw = d->stride_w, ow_count = d->out_w;
     segment seg[NR];
-    int nseg = 0;
-    for (int j = 0; j < nr;) {
-        const int n = n0 + j, oh = n / ow_count, ow = n % ow_count;
-        const int len = imin(nr - j, ow_count - ow);
-        seg[nseg].j = j;
-        seg[nseg].len = len;
-        seg[nseg].oh = oh;
-        seg[nseg].ow = ow;
-        nseg++;
-        j += len;
-    }
+    const int nseg = panel_segments(n0, nr, ow_count, seg);
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     int c = k0 / taps, r = k0 % taps;
