@@ -21,4 +21,7 @@ void c2_reciprocal_gradient_f64(const double *y, const double *dy, double *dx, s
 /* Matrix products with implicit im2col and fused bias/Relu (gemm.c). */
 #include "CKernelsGEMM.h"
 
+/* The worker pool behind Parallel (pool.c). */
+#include "CKernelsPool.h"
+
 #endif

@@ -1,4 +1,4 @@
-import Dispatch
+import CKernels
 import Foundation
 import Synchronization
 
@@ -13,17 +13,26 @@ public enum Parallel {
     /// The machine's active cores (at most 64).
     public static let availableCores: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 64))
 
+    /// `CAFFE2_NUM_THREADS` from the environment (like `OMP_NUM_THREADS`): the
+    /// default thread limit when it is a positive integer.
+    static let environmentLimit: Int = {
+        guard let v = ProcessInfo.processInfo.environment["CAFFE2_NUM_THREADS"], let n = Int(v), n > 0 else { return 0 }
+        return n
+    }()
+
     private static let limit = Atomic<Int>(0)
 
     /// Worker threads used for large kernels: the machine's active cores, or
-    /// fewer after ``setThreadLimit(_:)``.
+    /// fewer after ``setThreadLimit(_:)`` or with `CAFFE2_NUM_THREADS` set.
     public static var threadCount: Int {
         let l = limit.load(ordering: .relaxed)
-        return l > 0 ? min(l, availableCores) : availableCores
+        let cap = l > 0 ? l : environmentLimit
+        return cap > 0 ? min(cap, availableCores) : availableCores
     }
 
-    /// Caps the threads kernels use (`nil` restores the default); `1` keeps
-    /// every kernel on the calling thread. Process-wide.
+    /// Caps the threads kernels use (`nil` restores the default: all cores,
+    /// or `CAFFE2_NUM_THREADS`); `1` keeps every kernel on the calling thread.
+    /// Process-wide.
     public static func setThreadLimit(_ n: Int?) {
         limit.store(max(n ?? 0, 0), ordering: .relaxed)
     }
@@ -42,27 +51,35 @@ public enum Parallel {
             body(0..<n)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(value: body)
-            DispatchQueue.concurrentPerform(iterations: threads) { c in
-                let lo = c == 0 ? 0 : (n * c / threads) & ~63
-                let hi = c == threads - 1 ? n : (n * (c + 1) / threads) & ~63
-                if lo < hi { box.value(lo..<hi) }
-            }
+        forEach(threads) { c in
+            let lo = c == 0 ? 0 : (n * c / threads) & ~63
+            let hi = c == threads - 1 ? n : (n * (c + 1) / threads) & ~63
+            if lo < hi { body(lo..<hi) }
         }
     }
 
     /// Runs `body(i)` for `i` in `0..<count` on up to `threadCount` threads
     /// (for coarse work items such as images of a batch or GEMM panels).
+    ///
+    /// The threads are the pool of `CKernels` (`pool.c`): the calling thread
+    /// and `cores − 1` workers that spin briefly between jobs, so operators
+    /// that follow each other start without waking a parked thread. A call
+    /// made while the pool is busy (from inside `body`, or from another thread
+    /// running a net at the same time) runs its items on the calling thread.
     @inline(__always)
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 || threadCount == 1 {
             for i in 0..<count { body(i) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(value: body)
-            DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+        let ran = withoutActuallyEscaping(body) { body -> Int32 in
+            var task = body
+            return withUnsafeMutablePointer(to: &task) { p in
+                c2_pool_run(count, { ctx, i in ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i) }, p)
+            }
+        }
+        if ran == 0 {
+            for i in 0..<count { body(i) }
         }
     }
 }
