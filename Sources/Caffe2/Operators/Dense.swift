@@ -155,9 +155,15 @@ enum DenseOperators {
                 d.start = Int32(C2_INIT_ROW_BIAS)
                 d.bias = b + lo
                 PackedGEMM.columns(&d, 0..<m, scratch: buffers[slot])
-                for j in lo..<hi {
-                    let row = yt + j * m
-                    for i in 0..<m { y[i * n + j] = row[i] }
+                // Yᵀ → Y sixteen output units at a time, so each store run fills a cache line of Y.
+                var j0 = lo
+                while j0 < hi {
+                    let j1 = min(j0 + 16, hi)
+                    for i in 0..<m {
+                        let out = y + i * n
+                        for j in j0..<j1 { out[j] = yt[j * m + i] }
+                    }
+                    j0 = j1
                 }
             }
         }
