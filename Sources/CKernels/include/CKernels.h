@@ -21,16 +21,6 @@ void c2_reciprocal_gradient_f64(const double *y, const double *dy, double *dx, s
 /* Matrix products with implicit im2col and fused bias/Relu (gemm.c). */
 #include "CKernelsGEMM.h"
 
-/* 2-D NCHW max / average pooling of channel planes (pooling.c). */
-typedef struct c2_pool2d {
-    int in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
-    int is_max;      /* else average */
-    int include_pad; /* average: divide by the whole window (count_include_pad) */
-} c2_pool2d;
-
-/* Pools `planes` consecutive planes of x (in_h × in_w each) into y; `row` holds in_w floats. */
-void c2_pool2d_planes(const float *x, float *y, long planes, const c2_pool2d *g, float *row);
-
 /* The worker pool behind Parallel (pool.c). */
 #include "CKernelsPool.h"
 

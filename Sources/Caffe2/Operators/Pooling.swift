@@ -1,5 +1,3 @@
-import CKernels
-
 /// Pooling: MaxPool and AveragePool (with their 1D/2D/3D aliases) and their
 /// gradients, as direct loops over 1 to 3 spatial dims in NCHW or NHWC.
 enum PoolingOperators {
@@ -190,23 +188,121 @@ enum PoolingOperators {
         return (max(start, 0), min(start + kernel, size))
     }
 
-    /// 2-D pooling (D = 1) of NCHW planes `planes` through `c2_pool2d_planes`
-    /// (`Sources/CKernels/pooling.c`, compiled per instruction set): for each
-    /// output row the window's input rows are reduced into `row`, then the
-    /// interior outputs reduce their taps of it in strided vector passes.
+    /// 2-D pooling (D = 1) of NCHW planes `planes`: for each output row, the
+    /// window's input rows are first reduced into `row` (contiguous, vectorised),
+    /// then each output takes the reduction of its columns of `row`.
+    @inline(never)
     static func pool2DPlanes(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: ConvGeometry, planes: Range<Int>,
         kind: Kind, includePad: Bool, row: UnsafeMutablePointer<Float>
     ) {
-        var d = c2_pool2d()
-        (d.in_h, d.in_w, d.out_h, d.out_w) = (Int32(g.input[1]), Int32(g.input[2]), Int32(g.output[1]), Int32(g.output[2]))
-        (d.kernel_h, d.kernel_w, d.stride_h, d.stride_w) =
-            (Int32(g.kernel[1]), Int32(g.kernel[2]), Int32(g.stride[1]), Int32(g.stride[2]))
-        (d.pad_h, d.pad_w) = (Int32(g.padHead[1]), Int32(g.padHead[2]))
-        d.is_max = kind == .max ? 1 : 0
-        d.include_pad = includePad ? 1 : 0
-        c2_pool2d_planes(
-            x + planes.lowerBound * g.inputSize, y + planes.lowerBound * g.outputSize, planes.count, &d, row)
+        let iH = g.input[1], iW = g.input[2], oH = g.output[1], oW = g.output[2]
+        let kH = g.kernel[1], kW = g.kernel[2], sH = g.stride[1], sW = g.stride[2]
+        let pH = g.padHead[1], pW = g.padHead[2]
+        let full = Float(kH * kW)
+        if kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && 2 * oH <= iH && 2 * oW <= iW {
+            // 2×2 stride-2 windows, all inside: one pass, no row buffer.
+            for pl in planes {
+                let xp = x + pl * iH * iW, yp = y + pl * oH * oW
+                for oh in 0..<oH {
+                    let r0 = xp + 2 * oh * iW, r1 = r0 + iW, yr = yp + oh * oW
+                    if kind == .max {
+                        for ow in 0..<oW {
+                            let a = r0[2 &* ow] > r0[2 &* ow &+ 1] ? r0[2 &* ow] : r0[2 &* ow &+ 1]
+                            let b = r1[2 &* ow] > r1[2 &* ow &+ 1] ? r1[2 &* ow] : r1[2 &* ow &+ 1]
+                            yr[ow] = a > b ? a : b
+                        }
+                    } else {
+                        for ow in 0..<oW {
+                            yr[ow] = (r0[2 &* ow] + r0[2 &* ow &+ 1] + r1[2 &* ow] + r1[2 &* ow &+ 1]) * 0.25
+                        }
+                    }
+                }
+            }
+            return
+        }
+        for pl in planes {
+            let xp = x + pl * iH * iW, yp = y + pl * oH * oW
+            for oh in 0..<oH {
+                let (h0, h1) = window(oh, stride: sH, pad: pH, kernel: kH, size: iH)
+                let yr = yp + oh * oW
+                if h1 <= h0 {
+                    yr.update(repeating: kind == .max ? -.infinity : 0, count: oW)
+                    continue
+                }
+                var src = UnsafePointer(xp + h0 * iW)
+                if h1 - h0 > 1 {
+                    row.update(from: src, count: iW)
+                    for h in (h0 + 1)..<h1 {
+                        let r = xp + h * iW
+                        if kind == .max {
+                            for w in 0..<iW { row[w] = r[w] > row[w] ? r[w] : row[w] }
+                        } else {
+                            for w in 0..<iW { row[w] += r[w] }
+                        }
+                    }
+                    src = UnsafePointer(row)
+                }
+                // Interior outputs (window fully inside the row): one strided pass per
+                // kernel tap, which vectorises; the clipped edge windows one by one.
+                let lo = min(oW, (pW + sW - 1) / sW)
+                let hi = iW + pW - kW < 0 ? lo : max(lo, min(oW, (iW + pW - kW) / sW + 1))
+                if lo < hi {
+                    horizontalPool(src - pW, yr, range: lo..<hi, kernel: kW, stride: sW, max: kind == .max)
+                    if kind == .average {
+                        let scale = 1 / (includePad ? full : Float((h1 - h0) * kW))
+                        for ow in lo..<hi { yr[ow] *= scale }
+                    }
+                }
+                @inline(__always)
+                func edge(_ ow: Int) {
+                    let (w0, w1) = window(ow, stride: sW, pad: pW, kernel: kW, size: iW)
+                    if w1 <= w0 {
+                        yr[ow] = kind == .max ? -.infinity : 0
+                        return
+                    }
+                    var acc = src[w0]
+                    if kind == .max {
+                        for w in (w0 + 1)..<w1 { acc = src[w] > acc ? src[w] : acc }
+                        yr[ow] = acc
+                    } else {
+                        for w in (w0 + 1)..<w1 { acc += src[w] }
+                        yr[ow] = acc / (includePad ? full : Float((h1 - h0) * (w1 - w0)))
+                    }
+                }
+                for ow in 0..<lo { edge(ow) }
+                for ow in hi..<oW { edge(ow) }
+            }
+        }
+    }
+
+    /// `y[o] = reduce_j src[o·stride + j]` over `j < kernel` for `o` in `range`
+    /// (max or sum), one pass per tap; strides 1 and 2 get constant-stride loops.
+    @inline(__always)
+    static func horizontalPool(
+        _ src: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, range: Range<Int>, kernel: Int, stride: Int,
+        max isMax: Bool
+    ) {
+        @inline(__always)
+        func pass(_ s: UnsafePointer<Float>, _ step: Int, first: Bool) {
+            if first {
+                for o in range { y[o] = s[o &* step] }
+            } else if isMax {
+                for o in range {
+                    let v = s[o &* step]
+                    y[o] = v > y[o] ? v : y[o]
+                }
+            } else {
+                for o in range { y[o] += s[o &* step] }
+            }
+        }
+        for j in 0..<kernel {
+            switch stride {
+            case 1: pass(src + j, 1, first: j == 0)
+            case 2: pass(src + j, 2, first: j == 0)
+            default: pass(src + j, stride, first: j == 0)
+            }
+        }
     }
 
     /// Max pooling of one channel plane (`D×H×W` → `oD×oH×oW`).
