@@ -11,10 +11,12 @@ import Testing
 @Suite struct PackedGEMMTests {
     enum Source { case rowMajor, transposed }
 
-    /// `C = start + A·B` (then Relu) by the kernel, with the columns split in `parts`.
-    static func packed(
-        m: Int, n: Int, k: Int, a: [Float], b: [Float], source: Source, start: Int32, bias: [Float], c0: [Float],
-        relu: Bool, parts: Int
+    /// Runs the kernels over `C` (`m × n`, starting as `c0`) with A (`m × k`) and
+    /// the B source `b`, the columns split in `parts`; `configure` sets the rest
+    /// of the descriptor (B's kind and layout, start, bias, Relu).
+    static func run(
+        m: Int, n: Int, k: Int, a: [Float], b: [Float], bias: [Float] = [0], c0: [Float], parts: Int,
+        _ configure: (inout c2_gemm_desc) -> Void
     ) -> [Float] {
         var c = c0
         var scratch = [Float](repeating: 0, count: PackedGEMM.scratchFloats)
@@ -26,11 +28,8 @@ import Testing
                             var d = PackedGEMM.descriptor(
                                 m: m, n: n, k: k, a: ap.baseAddress!, lda: k, c: cp.baseAddress!, ldc: n)
                             d.b = bp.baseAddress
-                            d.b_kind = Int32(source == .rowMajor ? C2_B_ROW_MAJOR : C2_B_TRANSPOSED)
-                            d.ldb = source == .rowMajor ? n : k
-                            d.start = start
                             d.bias = biasp.baseAddress
-                            d.relu = relu ? 1 : 0
+                            configure(&d)
                             for part in 0..<parts {
                                 PackedGEMM.columns(
                                     &d, PackedGEMM.columnRange(part, of: parts, n: n), scratch: sp.baseAddress!)
@@ -41,6 +40,19 @@ import Testing
             }
         }
         return c
+    }
+
+    /// `C = start + A·B` (then Relu) with B a matrix, row-major or transposed.
+    static func packed(
+        m: Int, n: Int, k: Int, a: [Float], b: [Float], source: Source, start: Int32, bias: [Float], c0: [Float],
+        relu: Bool, parts: Int
+    ) -> [Float] {
+        run(m: m, n: n, k: k, a: a, b: b, bias: bias, c0: c0, parts: parts) { d in
+            d.b_kind = Int32(source == .rowMajor ? C2_B_ROW_MAJOR : C2_B_TRANSPOSED)
+            d.ldb = source == .rowMajor ? n : k
+            d.start = start
+            d.relu = relu ? 1 : 0
+        }
     }
 
     @Test(arguments: [
@@ -101,25 +113,11 @@ import Testing
         var rng = SeededGenerator(seed: UInt64(h * 131 + w))
         let x = (0..<ch * h * w).map { _ in Float.random(in: -1..<1, using: &rng) }
         let a = (0..<m * k).map { _ in Float.random(in: -1..<1, using: &rng) }
-        var c = [Float](repeating: .nan, count: m * n)
-        var scratch = [Float](repeating: 0, count: PackedGEMM.scratchFloats)
-        x.withUnsafeBufferPointer { xp in
-            a.withUnsafeBufferPointer { ap in
-                c.withUnsafeMutableBufferPointer { cp in
-                    scratch.withUnsafeMutableBufferPointer { sp in
-                        var d = PackedGEMM.descriptor(
-                            m: m, n: n, k: k, a: ap.baseAddress!, lda: k, c: cp.baseAddress!, ldc: n)
-                        d.b_kind = Int32(C2_B_IMAGE)
-                        d.b = xp.baseAddress
-                        (d.channels, d.in_h, d.in_w, d.out_w) = (Int32(ch), Int32(h), Int32(w), Int32(ow))
-                        (d.kernel_h, d.kernel_w, d.stride_h, d.stride_w) = (Int32(kh), Int32(kw), Int32(sh), Int32(sw))
-                        (d.pad_h, d.pad_w, d.dilation_h, d.dilation_w) = (Int32(ph), Int32(pw), Int32(dil), Int32(dil))
-                        for part in 0..<3 {
-                            PackedGEMM.columns(&d, PackedGEMM.columnRange(part, of: 3, n: n), scratch: sp.baseAddress!)
-                        }
-                    }
-                }
-            }
+        let c = Self.run(m: m, n: n, k: k, a: a, b: x, c0: [Float](repeating: .nan, count: m * n), parts: 3) { d in
+            d.b_kind = Int32(C2_B_IMAGE)
+            (d.channels, d.in_h, d.in_w, d.out_w) = (Int32(ch), Int32(h), Int32(w), Int32(ow))
+            (d.kernel_h, d.kernel_w, d.stride_h, d.stride_w) = (Int32(kh), Int32(kw), Int32(sh), Int32(sw))
+            (d.pad_h, d.pad_w, d.dilation_h, d.dilation_w) = (Int32(ph), Int32(pw), Int32(dil), Int32(dil))
         }
         var worst = 0.0
         for i in 0..<m {
