@@ -49,10 +49,10 @@ enum ActivationKernels {
 
     // MARK: Element-wise activations
 
-    /// `y = max(x, 0)` (NaN stays NaN).
+    /// `y = max(x, 0)` (NaN stays NaN), split over the cores for large tensors.
     @inline(never)
     static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
-        mapUnary(x, y, n) { $0 < 0 ? 0 : $0 }
+        Parallel.forChunks(n) { r in mapUnary(x + r.lowerBound, y + r.lowerBound, r.count) { $0 < 0 ? 0 : $0 } }
     }
 
     /// `y = max(y, 0)` in place on the calling thread, bit for bit like ``relu(_:_:count:)``
