@@ -522,11 +522,8 @@ void c2_gemm_columns(const c2_gemm_desc *d, int n_begin, int n_end, float *scrat
     /* K in equal blocks of at most KC rows (288 = 144 + 144, not 256 + 32: a short last block
        would pay a whole pass of C loads and stores for little work). */
     const int kblock = K <= KC ? KC : (K + (K + KC - 1) / KC - 1) / ((K + KC - 1) / KC);
-    /* Columns in equal blocks of whole panels, at most NC wide (576 = 288 + 288, not 512 + 64). */
-    const int nblocks = (n_end - n_begin + NC - 1) / NC;
-    const int nstep = nblocks <= 1 ? NC : ((n_end - n_begin + nblocks - 1) / nblocks + NR - 1) / NR * NR;
-    for (int nb = n_begin; nb < n_end; nb += nstep) {
-        const int nc = imin(nstep, n_end - nb), panels = (nc + NR - 1) / NR;
+    for (int nb = n_begin; nb < n_end; nb += NC) {
+        const int nc = imin(NC, n_end - nb), panels = (nc + NR - 1) / NR;
         int k0 = 0;
         do {
             const int kc = imin(kblock, K - k0);
