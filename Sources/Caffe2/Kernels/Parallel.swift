@@ -2,8 +2,8 @@ import CKernels
 import Foundation
 import Synchronization
 
-/// Carries a non-Sendable value into `concurrentPerform`; the caller
-/// guarantees the chunks touch disjoint memory.
+/// Carries a non-Sendable value (a pointer) into work run on other threads;
+/// the caller guarantees the items touch disjoint memory.
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
 }
@@ -39,9 +39,9 @@ public enum Parallel {
 
     /// Elements per thread below which a kernel stays on the calling thread.
     /// The pool's workers spin between jobs, so a hand-off costs about half a
-    /// microsecond (a 2-item job back to back: 0.5 µs); bringing this down from 128 Ki to 32 Ki made LeNet's
-    /// mid-size Add and MaxPool operators (92 Ki to 184 Ki floats) 20 to 35 %
-    /// faster.
+    /// microsecond (a 2-item job back to back); bringing this down from 128 Ki
+    /// to 32 Ki made LeNet's mid-size Add and MaxPool operators (92 Ki to
+    /// 184 Ki floats) 20 to 35 % faster.
     public static let minElementsPerThread = 32_768
 
     /// Runs `body` over contiguous chunks of `0..<n`, one chunk per thread
@@ -61,8 +61,9 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(i)` for `i` in `0..<count` on up to `threadCount` threads
-    /// (for coarse work items such as images of a batch or GEMM panels).
+    /// Runs `body(i)` for `i` in `0..<count` on up to `count` threads (callers
+    /// keep `count` at most ``threadCount``), for coarse work items such as
+    /// images of a batch or GEMM panels.
     ///
     /// The threads are the pool of `CKernels` (`pool.c`): the calling thread
     /// and `cores − 1` workers that spin briefly between jobs, so operators
