@@ -1,6 +1,8 @@
 #include "CKernelsGEMM.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__clang__)
@@ -481,16 +483,34 @@ static void ukernel_avx2(int kc, const float *a, ptrdiff_t lda, const float *p, 
 
 #endif /* C2_X86 */
 
-static ukernel_fn select_kernel(const char **name, int *avx512) {
-    *avx512 = 0;
+/* The best kernel set the CPU supports, or a lower one named by C2_GEMM_ISA ("avx2" or "generic"),
+   so that every set can be tested on one machine. Chosen once. */
+static int isa_level = -1; /* 2: AVX-512, 1: AVX2 + FMA, 0: generic */
+
+static void choose_isa(void) {
+    int level = 0;
 #ifdef C2_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) {
+    if (__builtin_cpu_supports("avx512f")) level = 2;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = 1;
+#endif
+    const char *want = getenv("C2_GEMM_ISA");
+    if (want && strcmp(want, "generic") == 0) level = 0;
+    else if (want && strcmp(want, "avx2") == 0 && level > 1) level = 1;
+    isa_level = level;
+}
+
+static ukernel_fn select_kernel(const char **name, int *avx512) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, choose_isa);
+    *avx512 = 0;
+#ifdef C2_X86
+    if (isa_level == 2) {
         *name = "avx512f";
         *avx512 = 1;
         return ukernel_avx512;
     }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (isa_level == 1) {
         *name = "avx2";
         return ukernel_avx2;
     }
