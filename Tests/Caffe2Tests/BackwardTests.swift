@@ -70,7 +70,7 @@ private func op(
 
     @Test func testVersionMismatch() throws {
         let ops = [op("Direct", ["x"], ["x"]), op("Direct", ["y"], ["x"]), op("Direct", ["x"], ["y"])]
-        let e = try #require(T.errorMessage { _ = try T.backward(ops, [("y", .dense("y_grad"))]) })
+        let e = try #require(caffe2Error { _ = try T.backward(ops, [("y", .dense("y_grad"))]) })
         #expect(e.kind == .gradient)
         #expect(e.message.contains("version"))
         #expect(
@@ -114,7 +114,7 @@ private func op(
             op("UseOutput", ["hidden"], ["out"]),
             op("Direct", ["out"], ["sink"]),
         ]
-        let e = try #require(T.errorMessage { _ = try T.backward(ops, [("sink", .dense("sink_grad"))]) })
+        let e = try #require(caffe2Error { _ = try T.backward(ops, [("sink", .dense("sink_grad"))]) })
         #expect(e.message.hasPrefix("Gradient operator needs output \"hidden\" at version 0, but currently we have version 1."))
         #expect(e.opIndex == 0 && e.blob == "hidden")
     }
@@ -134,7 +134,7 @@ private func op(
     @Test func testUseInputButInputHasBeenChanged() throws {
         // in -> out with UseInput, then in -> in: op 0's gradient needs the overwritten input.
         let ops = [op("UseInput", ["in"], ["out"]), op("Direct", ["in"], ["in"])]
-        let e = try #require(T.errorMessage { _ = try T.backward(ops, [("out", .dense("out_grad"))]) })
+        let e = try #require(caffe2Error { _ = try T.backward(ops, [("out", .dense("out_grad"))]) })
         #expect(e.message.hasPrefix("Gradient operator needs input \"in\" at version 0, but currently we have version 1."))
         #expect(e.message.contains("Maybe the blob was overwritten by another op?"))
     }
@@ -270,7 +270,7 @@ private func op(
         let ops = [
             op("Direct", ["in"], ["hidden"]), op("StopGradient", ["hidden"], ["auto_blobx"]), op("Direct", ["hidden"], ["out"]),
         ]
-        let e = try #require(T.errorMessage { _ = try T.backward(ops, [("out", .dense("out_grad"))]) })
+        let e = try #require(caffe2Error { _ = try T.backward(ops, [("out", .dense("out_grad"))]) })
         #expect(e.message.hasPrefix("StopGradient's output 'auto_blobx' is orphan."))
         #expect(e.opIndex == 1 && e.blob == "auto_blobx")
     }
@@ -341,7 +341,7 @@ private func op(
         var net = NetDef(name: "zero_grad_test", externalInput: ["h", "c", "g", "s", "t"])
         net.op = [op("LSTMUnit", ["h", "c", "g", "s", "t"], ["hidden_t", "cell_t"])]
         let before = net
-        let e = try #require(T.errorMessage { try net.addGradientOperators(losses: ["hidden_t"], registry: T.registry) })
+        let e = try #require(caffe2Error { try net.addGradientOperators(losses: ["hidden_t"], registry: T.registry) })
         #expect(e.message.hasPrefix("Exception when creating gradient for [LSTMUnit]:"))
         #expect(e.message.contains("Gradient of output cell_t is not provided!"))
         #expect(net == before, "a failed build leaves the net unchanged")
@@ -635,7 +635,7 @@ private func op(
         var net = NetDef(name: "test_net", externalInput: ["a", "b", "one"])
         net.op = [op("Mul", ["a"], ["b"]), op("Sub", ["b", "one"], [sub])]
         let before = net
-        let e = try #require(T.errorMessage { try net.addGradientOperators(losses: [sub], registry: T.registry) })
+        let e = try #require(caffe2Error { try net.addGradientOperators(losses: [sub], registry: T.registry) })
         #expect(e.message.contains("schema"))
         #expect(e.message.hasPrefix("Exception when creating gradient for [Mul]:"))
         #expect(e.opIndex == 0 && e.opType == "Mul")

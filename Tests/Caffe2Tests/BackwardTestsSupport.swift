@@ -208,16 +208,4 @@ enum BackwardTestSupport {
     static func backward(_ ops: [OperatorDef], losses: [String]) throws -> BackwardPass {
         try backwardPass(for: ops, losses: losses, registry: registry)
     }
-
-    /// The message of the `Caffe2Error` that `body` throws, or nil.
-    static func errorMessage(_ body: () throws -> Void) -> Caffe2Error? {
-        do {
-            try body()
-            return nil
-        } catch let e as Caffe2Error {
-            return e
-        } catch {
-            return Caffe2Error(.runtime, "\(error)")
-        }
-    }
 }

@@ -230,7 +230,7 @@ import Testing
         #expect(b.ops[8].arg.map(\.name) == ["axis", "axis_str", "order"])
         #expect(b.ops[3].arg.isEmpty)
         // In place with an exponent tensor is refused.
-        let e = EW.caughtError {
+        let e = caffe2Error {
             _ = try Self.grad(OperatorDef(type: "Pow", input: ["X", "E"], output: ["X"]))
         }
         #expect(e?.message.hasPrefix("Gradient computation cannot be carried out if Pow uses in-place computation") == true)
@@ -238,19 +238,19 @@ import Testing
 
     @Test(arguments: ["EQ", "NE", "LT", "LE", "GT", "GE", "And", "Or", "Xor"])
     func comparisonsHaveNoGradient(_ type: String) {
-        let e = EW.caughtError { _ = try Self.grad(OperatorDef(type: type, input: ["A", "B"], output: ["C"])) }
+        let e = caffe2Error { _ = try Self.grad(OperatorDef(type: type, input: ["A", "B"], output: ["C"])) }
         #expect(e?.message == "One should not call gradient for operator \(type).")
     }
 
     @Test(arguments: ["Not", "Sign"])
     func unaryWithoutGradient(_ type: String) {
-        let e = EW.caughtError { _ = try Self.grad(OperatorDef(type: type, input: ["X"], output: ["Y"])) }
+        let e = caffe2Error { _ = try Self.grad(OperatorDef(type: type, input: ["X"], output: ["Y"])) }
         #expect(e?.message == "One should not call gradient for operator \(type).")
     }
 
     @Test func gradientOpsHaveNoMaker() {
         for type in ["AddGradient", "DivGradient", "SumReduceLike", "MaxGradient", "ReduceSumGradient"] {
-            let e = EW.caughtError { _ = try Self.grad(OperatorDef(type: type, input: ["a", "b", "c"], output: ["d", "e"])) }
+            let e = caffe2Error { _ = try Self.grad(OperatorDef(type: type, input: ["a", "b", "c"], output: ["d", "e"])) }
             #expect(e?.message == "Gradient maker for operator \(type) not implemented.")
         }
     }

@@ -5,18 +5,6 @@ import Testing
 
 /// Helpers of the element-wise and reduction tests.
 enum EW {
-    /// The Caffe2Error thrown by `body`, or nil.
-    static func caughtError(_ body: () throws -> Void) -> Caffe2Error? {
-        do {
-            try body()
-            return nil
-        } catch let e as Caffe2Error {
-            return e
-        } catch {
-            return Caffe2Error(.runtime, "\(error)")
-        }
-    }
-
     /// Runs `def` in a fresh workspace fed with `feeds`; returns the workspace.
     @discardableResult
     static func run(_ def: OperatorDef, _ feeds: [String: Tensor]) throws -> Workspace {
@@ -44,9 +32,9 @@ enum EW {
     }
 
     @Test func integerDivisionByZeroThrows() {
-        let e = EW.caughtError { _ = try TestSupport.run("Div", [Tensor([1, 2] as [Int32]), Tensor([1, 0] as [Int32])]) }
+        let e = caffe2Error { _ = try TestSupport.run("Div", [Tensor([1, 2] as [Int32]), Tensor([1, 0] as [Int32])]) }
         #expect(e?.kind == .runtime && e?.message.contains("division by zero") == true && e?.blob == "X1")
-        let g = EW.caughtError {
+        let g = caffe2Error {
             _ = try TestSupport.run(
                 "DivGradient", [Tensor([1] as [Int64]), Tensor([1] as [Int64]), Tensor([0] as [Int64]), Tensor([1] as [Int64])],
                 outputs: 2)
@@ -199,7 +187,7 @@ enum EW {
 
 @Suite struct ElementwiseErrorTests {
     @Test func numpyMismatchNamesBlobsAndDims() {
-        let e = EW.caughtError { _ = try TestSupport.run("Add", [randomTensor([2, 3]), randomTensor([4])]) }
+        let e = caffe2Error { _ = try TestSupport.run("Add", [randomTensor([2, 3]), randomTensor([4])]) }
         #expect(e?.kind == .shape)
         #expect(e?.message.contains("A_dim: 3,B_dim: 4") == true)
         #expect(e?.message.contains("'X0' [2, 3]") == true && e?.message.contains("'X1' [4]") == true)
@@ -208,31 +196,31 @@ enum EW {
 
     @Test func legacyErrors() {
         let broadcast = Argument(name: "broadcast", int: 1)
-        let tooManyDims = EW.caughtError { _ = try TestSupport.run("Mul", [randomTensor([3]), randomTensor([2, 3])], args: [broadcast]) }
+        let tooManyDims = caffe2Error { _ = try TestSupport.run("Mul", [randomTensor([3]), randomTensor([2, 3])], args: [broadcast]) }
         #expect(tooManyDims?.message.contains("If you are doing broadcasting, input1 should have a smaller or equal number of dimensions.") == true)
-        let mismatch = EW.caughtError {
+        let mismatch = caffe2Error {
             _ = try TestSupport.run("Sub", [randomTensor([2, 3, 4]), randomTensor([4])], args: [broadcast, Argument(name: "axis", int: 1)])
         }
         #expect(mismatch?.message.contains("Broadcast dimension mismatch.") == true)
         // Without broadcast=1 the same shapes are a numpy error ([3,4] vs [4,5]).
-        let numpy = EW.caughtError { _ = try TestSupport.run("Add", [randomTensor([2, 3, 4, 5]), randomTensor([3, 4])]) }
+        let numpy = caffe2Error { _ = try TestSupport.run("Add", [randomTensor([2, 3, 4, 5]), randomTensor([3, 4])]) }
         #expect(numpy?.message.contains("A_dim: 4,B_dim: 3") == true)
     }
 
     @Test func constructionErrors() {
-        let both = EW.caughtError {
+        let both = caffe2Error {
             _ = try TestSupport.run(
                 "Add", [randomTensor([2, 3]), randomTensor([3])],
                 args: [Argument(name: "broadcast", int: 1), Argument(name: "axis", int: 1), Argument(name: "axis_str", string: "C")])
         }
         #expect(both?.message == "Args axis and axis_str cannot be used simultaneously.")
-        let long = EW.caughtError {
+        let long = caffe2Error {
             _ = try TestSupport.run(
                 "Add", [randomTensor([2, 3]), randomTensor([3])],
                 args: [Argument(name: "broadcast", int: 1), Argument(name: "axis_str", string: "CH")])
         }
         #expect(long?.message == "Unsupported axis string CH")
-        let unknown = EW.caughtError {
+        let unknown = caffe2Error {
             _ = try TestSupport.run(
                 "Add", [randomTensor([2, 3]), randomTensor([3])],
                 args: [Argument(name: "broadcast", int: 1), Argument(name: "axis_str", string: "Q")])
@@ -242,27 +230,27 @@ enum EW {
 
     @Test func illegalInPlace() throws {
         // Div allows only {0,0}: the schema rejects B as output when the op is created.
-        let div = EW.caughtError {
+        let div = caffe2Error {
             try EW.run(OperatorDef(type: "Div", input: ["A", "B"], output: ["B"]), ["A": randomTensor([3]), "B": randomTensor([3])])
         }
         #expect(div?.kind == .schema)
         // Legacy broadcast: B may never be the output.
-        let legacy = EW.caughtError {
+        let legacy = caffe2Error {
             try EW.run(
                 OperatorDef(type: "Add", input: ["A", "B"], output: ["B"], arg: [Argument(name: "broadcast", int: 1)]),
                 ["A": randomTensor([2, 3]), "B": randomTensor([3])])
         }
         #expect(legacy?.message == "In-place is allowed only with the first tensor when legacy-broadcasting")
         // Numpy: an output over an input must keep its dims.
-        let grows = EW.caughtError {
+        let grows = caffe2Error {
             try EW.run(OperatorDef(type: "Add", input: ["A", "B"], output: ["A"]), ["A": randomTensor([3]), "B": randomTensor([2, 3])])
         }
         #expect(grows?.kind == .shape && grows?.blob == "A")
         // Abs has no in-place form.
-        let abs = EW.caughtError { try EW.run(OperatorDef(type: "Abs", input: ["X"], output: ["X"]), ["X": randomTensor([3])]) }
+        let abs = caffe2Error { try EW.run(OperatorDef(type: "Abs", input: ["X"], output: ["X"]), ["X": randomTensor([3])]) }
         #expect(abs?.kind == .schema)
         // WeightedSum: only X0 may be the output.
-        let ws = EW.caughtError {
+        let ws = caffe2Error {
             try EW.run(
                 OperatorDef(type: "WeightedSum", input: ["X", "w", "Z", "v"], output: ["Z"]),
                 ["X": randomTensor([3]), "w": Tensor([1] as [Float]), "Z": randomTensor([3]), "v": Tensor([1] as [Float])])
@@ -271,56 +259,56 @@ enum EW {
     }
 
     @Test func wrongTypes() {
-        let mixed = EW.caughtError { _ = try TestSupport.run("Add", [Tensor([1] as [Float]), Tensor([1] as [Int32])]) }
+        let mixed = caffe2Error { _ = try TestSupport.run("Add", [Tensor([1] as [Float]), Tensor([1] as [Int32])]) }
         #expect(mixed?.kind == .dataType && mixed?.blob == "X1")
-        let bools = EW.caughtError { _ = try TestSupport.run("Mul", [Tensor([true]), Tensor([false])]) }
+        let bools = caffe2Error { _ = try TestSupport.run("Mul", [Tensor([true]), Tensor([false])]) }
         #expect(bools?.kind == .dataType && bools?.message.contains("Unsupported type") == true)
-        let expDouble = EW.caughtError { _ = try TestSupport.run("Exp", [Tensor([1] as [Double])]) }
+        let expDouble = caffe2Error { _ = try TestSupport.run("Exp", [Tensor([1] as [Double])]) }
         #expect(expDouble?.kind == .dataType)
-        let andFloat = EW.caughtError { _ = try TestSupport.run("And", [Tensor([1] as [Float]), Tensor([1] as [Float])]) }
+        let andFloat = caffe2Error { _ = try TestSupport.run("And", [Tensor([1] as [Float]), Tensor([1] as [Float])]) }
         #expect(andFloat?.kind == .dataType)
-        let meanInt = EW.caughtError { _ = try TestSupport.run("Mean", [Tensor([1] as [Int32])]) }
+        let meanInt = caffe2Error { _ = try TestSupport.run("Mean", [Tensor([1] as [Int32])]) }
         #expect(meanInt?.kind == .dataType)
-        let reduceMeanInt = EW.caughtError { _ = try TestSupport.run("ReduceMean", [Tensor([1] as [Int32])]) }
+        let reduceMeanInt = caffe2Error { _ = try TestSupport.run("ReduceMean", [Tensor([1] as [Int32])]) }
         #expect(reduceMeanInt?.kind == .dataType)
     }
 
     @Test func naryShapeChecks() {
-        let sum = EW.caughtError { _ = try TestSupport.run("Sum", [randomTensor([2, 3]), randomTensor([3, 2])]) }
+        let sum = caffe2Error { _ = try TestSupport.run("Sum", [randomTensor([2, 3]), randomTensor([3, 2])]) }
         #expect(sum?.message.contains("Input #1") == true && sum?.kind == .shape)
         // Caffe2 misses a wrong-sized X1 of Max; we reject it.
-        let max = EW.caughtError { _ = try TestSupport.run("Max", [randomTensor([2]), randomTensor([3])]) }
+        let max = caffe2Error { _ = try TestSupport.run("Max", [randomTensor([2]), randomTensor([3])]) }
         #expect(max?.kind == .shape)
-        let weight = EW.caughtError {
+        let weight = caffe2Error {
             _ = try TestSupport.run("WeightedSum", [randomTensor([2]), Tensor([1, 2] as [Float])])
         }
         #expect(weight?.message.contains("must hold 1 element") == true)
-        let count = EW.caughtError {
+        let count = caffe2Error {
             _ = try TestSupport.run(
                 "WeightedSum", [randomTensor([2]), Tensor([1] as [Float]), randomTensor([3]), Tensor([1] as [Float])])
         }
         #expect(count?.kind == .shape)
-        let odd = EW.caughtError { _ = try TestSupport.run("WeightedSum", [randomTensor([2]), Tensor([1] as [Float]), randomTensor([2])]) }
+        let odd = caffe2Error { _ = try TestSupport.run("WeightedSum", [randomTensor([2]), Tensor([1] as [Float]), randomTensor([2])]) }
         #expect(odd?.kind == .schema)
-        let lin = EW.caughtError { _ = try TestSupport.run("ElementwiseLinear", [randomTensor([2, 3]), randomTensor([2]), randomTensor([3])]) }
+        let lin = caffe2Error { _ = try TestSupport.run("ElementwiseLinear", [randomTensor([2, 3]), randomTensor([2]), randomTensor([3])]) }
         #expect(lin?.kind == .shape && lin?.blob == "X1")
-        let gradOutputs = EW.caughtError {
+        let gradOutputs = caffe2Error {
             _ = try TestSupport.run("WeightedSumGradient", [randomTensor([2]), randomTensor([2]), Tensor([1] as [Float])], outputs: 2)
         }
         #expect(gradOutputs != nil)
     }
 
     @Test func powErrors() {
-        let noExponent = EW.caughtError { _ = try TestSupport.run("Pow", [randomTensor([2])]) }
+        let noExponent = caffe2Error { _ = try TestSupport.run("Pow", [randomTensor([2])]) }
         #expect(
             noExponent?.message == "Only a tensor with an argument or two input tensors are supported as input to pow operator.")
-        let axis = EW.caughtError {
+        let axis = caffe2Error {
             _ = try TestSupport.run("Pow", [randomTensor([2]), randomTensor([2])], args: [Argument(name: "axis", int: 0)])
         }
         #expect(axis?.message == "Do not specify axis or axis_str if broadcast is not enabled.")
-        let dims = EW.caughtError { _ = try TestSupport.run("Pow", [randomTensor([2, 3]), randomTensor([3])]) }
+        let dims = caffe2Error { _ = try TestSupport.run("Pow", [randomTensor([2, 3]), randomTensor([3])]) }
         #expect(dims?.message.hasPrefix("Dimension mismatch - did you forget to set broadcast=1?") == true)
-        let inPlace = EW.caughtError {
+        let inPlace = caffe2Error {
             try EW.run(
                 OperatorDef(type: "Pow", input: ["X", "E"], output: ["E"], arg: [Argument(name: "broadcast", int: 1)]),
                 ["X": randomTensor([2, 3]), "E": randomTensor([3])])
@@ -329,17 +317,17 @@ enum EW {
     }
 
     @Test func gradientOpErrors() {
-        let same = EW.caughtError {
+        let same = caffe2Error {
             try EW.run(
                 OperatorDef(type: "MulGradient", input: ["dC", "A", "B"], output: ["d", "d"]),
                 ["dC": randomTensor([3]), "A": randomTensor([3]), "B": randomTensor([3])])
         }
         #expect(same?.message.hasPrefix("Outputs dA and dB should point to distinct blobs") == true)
-        let count = EW.caughtError {
+        let count = caffe2Error {
             _ = try TestSupport.run("AddGradient", [randomTensor([4]), randomTensor([2, 3]), randomTensor([3])], outputs: 2)
         }
         #expect(count?.kind == .shape && count?.blob == "X0")
-        let sumReduceLike = EW.caughtError {
+        let sumReduceLike = caffe2Error {
             try EW.run(
                 OperatorDef(type: "SumReduceLike", input: ["A", "B"], output: ["B"]),
                 ["A": randomTensor([2, 3]), "B": randomTensor([3])])

@@ -74,17 +74,6 @@ struct GlowNetTests {
         try Tensor(dims: dims, values: (0..<dims.reduce(1, *)).map { start + Float($0) })
     }
 
-    static func caffe2Error(_ body: () throws -> Void) -> Caffe2Error? {
-        do {
-            try body()
-            return nil
-        } catch let e as Caffe2Error {
-            return e
-        } catch {
-            return nil
-        }
-    }
-
     // MARK: Every file
 
     @Test func everyFileLoadsAndPassesSchemas() throws {
@@ -123,7 +112,7 @@ struct GlowNetTests {
         #expect(r.errors.isEmpty && r.isComplete)
         let ws = Workspace()
         ws.feedBlob("unused_output", Tensor([1, 2, 3, 4] as [Float]))
-        let e = Self.caffe2Error { try ws.runNetOnce(net) }
+        let e = caffe2Error { try ws.runNetOnce(net) }
         #expect(e?.kind == .net)
         #expect(e?.blob == "unused_output")
         // Declared as an input too, the (empty) net runs and leaves the blob alone.
@@ -376,7 +365,7 @@ struct GlowNetTests {
             let ws = Workspace()
             ws.feedBlob("lhs", lhs)
             ws.feedBlob("rhs", rhs)
-            #expect(Self.caffe2Error { try ws.runNetOnce(net) } != nil)
+            #expect(caffe2Error { try ws.runNetOnce(net) } != nil)
             net.op[0].arg.append(Argument(name: "broadcast", int: 1))
         }
         let ws = try Self.run(net, inputs: ["lhs": lhs, "rhs": rhs])
@@ -475,7 +464,7 @@ struct GlowNetTests {
         let predict = try Self.load("fill_test_predict_net.pbtxt")
         let r = ws.inferShapes(of: predict)
         #expect(r.errors.isEmpty)
-        let e = Self.caffe2Error { try ws.runNetOnce(predict) }
+        let e = caffe2Error { try ws.runNetOnce(predict) }
         #expect(e?.kind == .dataType, "EQ on uint8: \(String(describing: e))")
         #expect(e?.opIndex == 3)
         for name in ["tensor_fill_float_eq", "tensor_int_fill_eq", "tensor_int64_fill_eq"] {
@@ -545,7 +534,7 @@ struct GlowNetTests {
         var net = try Self.load("sqr_predict_net.pbtxt")
         let ws = Workspace()
         ws.feedBlob("input", x)
-        let e = Self.caffe2Error { try ws.runNetOnce(net) }
+        let e = caffe2Error { try ws.runNetOnce(net) }
         #expect(e?.kind == .net)
         #expect(e?.blob == "input")
         net.externalInput = ["input"]

@@ -63,7 +63,7 @@ import Testing
                 OperatorDef(type: "Reciprocal", input: ["A"], output: ["A"]),
             ])
         let e = try #require(
-            BackwardTestSupport.errorMessage {
+            caffe2Error {
                 _ = try GradientChecker().checkNet(net, losses: ["A"], inputs: ["X": Tensor([1] as [Float])], checking: ["X"])
             })
         #expect(e.message.hasPrefix("Gradient operator needs output \"A\" at version 0, but currently we have version 1."))

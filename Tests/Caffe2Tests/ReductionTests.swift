@@ -67,48 +67,48 @@ import Testing
     }
 
     @Test func errors() {
-        let negative = EW.caughtError {
+        let negative = caffe2Error {
             _ = try TestSupport.run("ReduceSum", [randomTensor([2, 3])], args: [Argument(name: "axes", ints: [-3])])
         }
         #expect(negative?.message.hasPrefix("Axes ids must be non-negative.") == true)
-        let large = EW.caughtError {
+        let large = caffe2Error {
             _ = try TestSupport.run("ReduceMean", [randomTensor([2, 3])], args: [Argument(name: "axes", ints: [2])])
         }
         #expect(large?.message.hasPrefix("Axes ids must be smaller than the dimensions of input.") == true)
-        let repeated = EW.caughtError {
+        let repeated = caffe2Error {
             _ = try TestSupport.run("ReduceSum", [randomTensor([2, 3])], args: [Argument(name: "axes", ints: [1, -1])])
         }
         #expect(repeated?.kind == .argument)
-        let k = EW.caughtError {
+        let k = caffe2Error {
             _ = try TestSupport.run("ReduceBackSum", [randomTensor([2, 3])], args: [Argument(name: "num_reduce_dim", int: 3)])
         }
         #expect(k?.message.hasPrefix("For N-dim input tensor, support num_reduce_dims in range [0, N].") == true)
-        let lengthsK = EW.caughtError {
+        let lengthsK = caffe2Error {
             _ = try TestSupport.run(
                 "ReduceBackSum", [randomTensor([2, 3, 4]), Tensor([1, 1] as [Int32])], args: [Argument(name: "num_reduce_dim", int: 2)])
         }
         #expect(lengthsK?.message == "Given lengths input, the number of reduce dimensions should be one.")
-        let lengthsCount = EW.caughtError {
+        let lengthsCount = caffe2Error {
             _ = try TestSupport.run("ReduceFrontSum", [randomTensor([2, 3]), Tensor([1, 1] as [Int32])])
         }
         #expect(lengthsCount?.message.hasPrefix("The size of lengths vector doesn't match the batch size.") == true)
-        let lengthsRange = EW.caughtError {
+        let lengthsRange = caffe2Error {
             _ = try TestSupport.run("ReduceBackSum", [randomTensor([2, 3]), Tensor([1, 4] as [Int32])])
         }
         #expect(lengthsRange?.kind == .argument && lengthsRange?.blob == "X1")
-        let lengthsType = EW.caughtError {
+        let lengthsType = caffe2Error {
             _ = try TestSupport.run("ReduceBackSum", [randomTensor([2, 3]), Tensor([1, 2] as [Int64])])
         }
         #expect(lengthsType?.kind == .dataType)
-        let intMean = EW.caughtError {
+        let intMean = caffe2Error {
             _ = try TestSupport.run("ReduceBackMean", [try Tensor(dims: [1, 3], values: [1, 2, 3] as [Int32]), Tensor([0] as [Int32])])
         }
         #expect(intMean?.kind == .runtime)
-        let gradCount = EW.caughtError {
+        let gradCount = caffe2Error {
             _ = try TestSupport.run("ReduceSumGradient", [randomTensor([4]), randomTensor([2, 3]), randomTensor([1])])
         }
         #expect(gradCount?.kind == .shape && gradCount?.blob == "X0")
-        let strings = EW.caughtError { _ = try TestSupport.run("ReduceSum", [try Tensor(dims: [1], strings: ["a"])]) }
+        let strings = caffe2Error { _ = try TestSupport.run("ReduceSum", [try Tensor(dims: [1], strings: ["a"])]) }
         #expect(strings?.kind == .dataType)
     }
 

@@ -46,6 +46,19 @@ enum TestSupport {
     }
 }
 
+/// The `Caffe2Error` that `body` throws (any other error wrapped as a `.runtime` one), or nil when it
+/// throws nothing.
+func caffe2Error(_ body: () throws -> Void) -> Caffe2Error? {
+    do {
+        try body()
+        return nil
+    } catch let e as Caffe2Error {
+        return e
+    } catch {
+        return Caffe2Error(.runtime, "\(error)")
+    }
+}
+
 /// Element-wise closeness: `|a - b| <= atol + rtol * |b|`, NaNs equal, infinities exact.
 func allClose(_ a: [Double], _ b: [Double], atol: Double = 1e-5, rtol: Double = 1e-5) -> Bool {
     guard a.count == b.count else { return false }

@@ -317,38 +317,48 @@ public func broadcastBinary<T>(
     layout.forRowChunks { rows in
         var cursor = layout.cursor(at: rows.lowerBound)
         for row in rows {
-            let ap = a + cursor.offsets[0]
-            let bp = b + cursor.offsets[1]
+            broadcastBinaryRow(a + cursor.offsets[0], sa, b + cursor.offsets[1], sb, c + row * n, n, f)
             cursor.advance()
-            let cp = c + row * n
-            let cc = UnsafePointer(cp)
-            if sa == 1 && sb == 1 {
-                if cc == ap {
-                    for i in 0..<n { cp[i] = f(cp[i], bp[i]) }
-                } else if cc == bp {
-                    for i in 0..<n { cp[i] = f(ap[i], cp[i]) }
-                } else {
-                    for i in 0..<n { cp[i] = f(ap[i], bp[i]) }
-                }
-            } else if sa == 1 {
-                let y = bp[0]
-                if cc == ap {
-                    for i in 0..<n { cp[i] = f(cp[i], y) }
-                } else {
-                    for i in 0..<n { cp[i] = f(ap[i], y) }
-                }
-            } else if sb == 1 {
-                let x = ap[0]
-                if cc == bp {
-                    for i in 0..<n { cp[i] = f(x, cp[i]) }
-                } else {
-                    for i in 0..<n { cp[i] = f(x, bp[i]) }
-                }
-            } else {
-                let v = f(ap[0], bp[0])
-                for i in 0..<n { cp[i] = v }
-            }
         }
+    }
+}
+
+/// One output row of a broadcast binary operation: `c[i] = f(a[i·sa], b[i·sb])`
+/// for `i < n`, with each stride 1 (a full row) or 0 (one value repeated), and
+/// `c` possibly the same memory as a full-row `a` or `b`. Each case is its own
+/// loop so that every one of them vectorises; shared by the closure-based loop
+/// above and the functor-based threaded loops of the arithmetic operators.
+@inline(__always)
+func broadcastBinaryRow<T>(
+    _ ap: UnsafePointer<T>, _ sa: Int, _ bp: UnsafePointer<T>, _ sb: Int, _ cp: UnsafeMutablePointer<T>, _ n: Int,
+    _ f: (T, T) -> T
+) {
+    let cc = UnsafePointer(cp)
+    if sa == 1 && sb == 1 {
+        if cc == ap {
+            for i in 0..<n { cp[i] = f(cp[i], bp[i]) }
+        } else if cc == bp {
+            for i in 0..<n { cp[i] = f(ap[i], cp[i]) }
+        } else {
+            for i in 0..<n { cp[i] = f(ap[i], bp[i]) }
+        }
+    } else if sa == 1 {
+        let y = bp[0]
+        if cc == ap {
+            for i in 0..<n { cp[i] = f(cp[i], y) }
+        } else {
+            for i in 0..<n { cp[i] = f(ap[i], y) }
+        }
+    } else if sb == 1 {
+        let x = ap[0]
+        if cc == bp {
+            for i in 0..<n { cp[i] = f(x, cp[i]) }
+        } else {
+            for i in 0..<n { cp[i] = f(x, bp[i]) }
+        }
+    } else {
+        let v = f(ap[0], bp[0])
+        for i in 0..<n { cp[i] = v }
     }
 }
 

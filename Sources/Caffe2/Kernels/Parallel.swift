@@ -13,11 +13,14 @@ public enum Parallel {
     /// The machine's active cores (at most 64).
     public static let availableCores: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 64))
 
-    /// `CAFFE2_NUM_THREADS` from the environment (like `OMP_NUM_THREADS`): the
-    /// default thread limit when it is a positive integer.
-    static let environmentLimit: Int = {
-        guard let v = ProcessInfo.processInfo.environment["CAFFE2_NUM_THREADS"], let n = Int(v), n > 0 else { return 0 }
-        return n
+    /// The thread count without ``setThreadLimit(_:)``: `CAFFE2_NUM_THREADS`
+    /// from the environment (like `OMP_NUM_THREADS`) when it is a positive
+    /// integer, capped at the cores; else every core. Read once.
+    static let defaultThreadCount: Int = {
+        guard let v = ProcessInfo.processInfo.environment["CAFFE2_NUM_THREADS"], let n = Int(v), n > 0 else {
+            return availableCores
+        }
+        return min(n, availableCores)
     }()
 
     private static let limit = Atomic<Int>(0)
@@ -26,8 +29,7 @@ public enum Parallel {
     /// fewer after ``setThreadLimit(_:)`` or with `CAFFE2_NUM_THREADS` set.
     public static var threadCount: Int {
         let l = limit.load(ordering: .relaxed)
-        let cap = l > 0 ? l : environmentLimit
-        return cap > 0 ? min(cap, availableCores) : availableCores
+        return l > 0 ? min(l, availableCores) : defaultThreadCount
     }
 
     /// Caps the threads kernels use (`nil` restores the default: all cores,

@@ -108,17 +108,8 @@ enum ElementwiseBinaryOperators {
         _: F.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>, _ n: Int
     ) {
         Parallel.forChunks(n) { r in
-            let ap = a + r.lowerBound
-            let bp = b + r.lowerBound
-            let cp = c + r.lowerBound
-            let cc = UnsafePointer(cp)
-            if cc == ap {
-                for i in 0..<r.count { cp[i] = F.apply(cp[i], bp[i]) }
-            } else if cc == bp {
-                for i in 0..<r.count { cp[i] = F.apply(ap[i], cp[i]) }
-            } else {
-                for i in 0..<r.count { cp[i] = F.apply(ap[i], bp[i]) }
-            }
+            let o = r.lowerBound
+            broadcastBinaryRow(a + o, 1, b + o, 1, c + o, r.count) { F.apply($0, $1) }
         }
     }
 
@@ -133,37 +124,10 @@ enum ElementwiseBinaryOperators {
         layout.forRowChunksInParallel { rows in
             var cursor = layout.cursor(at: rows.lowerBound)
             for row in rows {
-                let ap = a + cursor.offsets[0]
-                let bp = b + cursor.offsets[1]
-                cursor.advance()
-                let cp = c + row * n
-                let cc = UnsafePointer(cp)
-                if sa == 1 && sb == 1 {
-                    if cc == ap {
-                        for i in 0..<n { cp[i] = F.apply(cp[i], bp[i]) }
-                    } else if cc == bp {
-                        for i in 0..<n { cp[i] = F.apply(ap[i], cp[i]) }
-                    } else {
-                        for i in 0..<n { cp[i] = F.apply(ap[i], bp[i]) }
-                    }
-                } else if sa == 1 {
-                    let y = bp[0]
-                    if cc == ap {
-                        for i in 0..<n { cp[i] = F.apply(cp[i], y) }
-                    } else {
-                        for i in 0..<n { cp[i] = F.apply(ap[i], y) }
-                    }
-                } else if sb == 1 {
-                    let x = ap[0]
-                    if cc == bp {
-                        for i in 0..<n { cp[i] = F.apply(x, cp[i]) }
-                    } else {
-                        for i in 0..<n { cp[i] = F.apply(x, bp[i]) }
-                    }
-                } else {
-                    let v = F.apply(ap[0], bp[0])
-                    for i in 0..<n { cp[i] = v }
+                broadcastBinaryRow(a + cursor.offsets[0], sa, b + cursor.offsets[1], sb, c + row * n, n) {
+                    F.apply($0, $1)
                 }
+                cursor.advance()
             }
         }
     }
