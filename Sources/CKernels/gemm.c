@@ -1,19 +1,16 @@
 #include "CKernelsGEMM.h"
+#include "gemm_internal.h"
 
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__clang__)
-#include <immintrin.h>
-#define C2_X86 1
-#endif
 
 /* Register tile: MR rows of A × NR columns of B. B panels hold KC rows. */
-#define MR 8
-#define NR 32
-#define KC 256
+#define MR C2_MR
+#define NR C2_NR
+#define KC C2_KC
 /* Columns of B packed per block (NC / NR panels of KC × NR), and the rows packed across all the
    block's panels before moving on: RG rows of every panel at a time, so that the source is read
    as RG sequential streams (a whole row segment of NC columns each) rather than KC short ones. */
@@ -22,8 +19,6 @@
 
 size_t c2_gemm_scratch_floats(void) { return (size_t)KC * NC + 16; }
 
-static inline int imin(int a, int b) { return a < b ? a : b; }
-static inline int imax(int a, int b) { return a > b ? a : b; }
 
 /* ---------------------------------------------------------------------------------------------
  * Packing: B rows [k0, k0 + kc) × columns [n0, n0 + nr) into p (kc rows of NR floats; the
@@ -121,14 +116,6 @@ static void pack_image(const c2_gemm_desc *d, int k0, int kc, int n0, int nr, fl
 #ifdef C2_X86
 
 /* AVX-512 packers: each panel row is two 16-float vectors, moved with masked loads and stores. */
-
-static inline __mmask16 __attribute__((target("avx512f"))) mask_range(int lo, int hi) {
-    /* Lanes [lo, hi) of 16, clamped. */
-    lo = imax(lo, 0);
-    hi = imin(hi, 16);
-    if (hi <= lo) return 0;
-    return (__mmask16)(((1u << (hi - lo)) - 1) << lo);
-}
 
 __attribute__((target("avx512f"))) static void pack_row_major_avx512(const c2_gemm_desc *d, int k0, int kc, int n0,
                                                                      int nr, float *p) {
@@ -308,8 +295,7 @@ static pack_fn select_pack(const c2_gemm_desc *d, int avx512) {
  * biases (already padded by the caller).
  * ------------------------------------------------------------------------------------------- */
 
-typedef void (*ukernel_fn)(int kc, const float *a, ptrdiff_t lda, const float *p, float *c, ptrdiff_t ldc, int mr,
-                           int nr, int init, const float *brow, const float *bcol, int relu);
+typedef c2_ukernel_fn ukernel_fn;
 
 /* Plain C, any tile (the fallback on CPUs without AVX2). */
 static void ukernel_generic(int kc, const float *a, ptrdiff_t lda, const float *p, float *c, ptrdiff_t ldc, int mr,
@@ -517,6 +503,11 @@ static ukernel_fn select_kernel(const char **name, int *avx512) {
 #endif
     *name = "generic";
     return ukernel_generic;
+}
+
+c2_ukernel_fn c2_gemm_ukernel(int *avx512) {
+    const char *name;
+    return select_kernel(&name, avx512);
 }
 
 const char *c2_gemm_isa(void) {

@@ -67,6 +67,43 @@ size_t c2_gemm_scratch_floats(void);
    ranges of the same product at the same time, each with its own scratch. */
 void c2_gemm_columns(const c2_gemm_desc *d, int n_begin, int n_end, float *scratch);
 
+/*
+ * 3×3 convolution, stride 1, no dilation, one group, by Winograd's minimal filtering F(2×2, 3×3)
+ * (Lavin & Gray 2016): each 2×2 block of outputs ("tile") comes from a 4×4 block of input,
+ * Y = Aᵀ [ Σ_c (G g Gᵀ) ⊙ (Bᵀ d B) ] A, which takes 16 multiplications per channel instead of 36.
+ * The sums over channels are 16 matrix products (one per point ξ of the 4×4 transform domain)
+ * computed by the micro-kernels above, 32 tiles at a time; the input and output transforms run
+ * on those 32 tiles while they are in cache. Results differ from the direct sum by rounding only
+ * (a few units in the last place of the inputs' scale); every output depends on its own tile
+ * only, so splitting the tiles over threads gives bit-identical results.
+ */
+typedef struct c2_winograd_desc {
+    int channels, out_channels;
+    int in_h, in_w, out_h, out_w;
+    int pad_h, pad_w; /* top and left padding; rows and columns outside the input read as zero */
+    const float *x;   /* channels × in_h × in_w */
+    const float *u;   /* transformed filters, from c2_winograd_filters */
+    const float *bias; /* out_channels floats, or NULL */
+    float *y;         /* out_channels × out_h × out_w */
+    int relu;
+} c2_winograd_desc;
+
+/* Floats of transformed filters for out_channels × channels 3×3 filters (16 per filter). */
+size_t c2_winograd_filter_floats(int out_channels, int channels);
+
+/* Transforms filters w (out_channels × channels × 3 × 3) into u. */
+void c2_winograd_filters(const float *w, int out_channels, int channels, float *u);
+
+/* Tiles of one image: ceil(out_h / 2) × ceil(out_w / 2). */
+int c2_winograd_tiles(const c2_winograd_desc *d);
+
+/* Floats of scratch one thread needs for c2_winograd_run. */
+size_t c2_winograd_scratch_floats(int out_channels, int channels);
+
+/* Computes the outputs of tiles [tile_begin, tile_end) (row-major over the tile grid). Threads
+   may run disjoint tile ranges of the same image at the same time, each with its own scratch. */
+void c2_winograd_run(const c2_winograd_desc *d, int tile_begin, int tile_end, float *scratch);
+
 /* The instruction set the kernels use here: "avx512f", "avx2" or "generic". */
 const char *c2_gemm_isa(void);
 

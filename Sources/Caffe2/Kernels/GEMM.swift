@@ -262,6 +262,8 @@ final class ScratchBuffer {
 final class ScratchPool {
     private var perThread: [ScratchBuffer]
     private var named: [ScratchBuffer]
+    /// Transformed filters of a convolution taking the Winograd path.
+    lazy var winograd = WinogradFilters()
 
     /// `shared` buffers used outside parallel sections, plus one per thread.
     init(shared: Int = 4) {

@@ -257,6 +257,10 @@ enum ConvolutionOperators {
         _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool = false
     ) {
         let geo = s.geometry
+        if Winograd.applies(geo, outChannels: s.outChannels, group: s.group) {
+            convForwardWinograd(x, w, b, y, s, scratch, relu: relu)
+            return
+        }
         if geo.input[0] == 1 && geo.output[0] == 1 && geo.kernel[0] == 1 && geo.padHead[0] == 0 {
             convForwardPlanar(x, w, b, y, s, scratch, relu: relu)
             return
@@ -382,6 +386,52 @@ enum ConvolutionOperators {
             d.c = y + (n * s.outChannels + g * mg) * p
             if let b { d.bias = b + g * mg }
             PackedGEMM.columns(&d, PackedGEMM.columnRange(piece, of: pieces, n: p), scratch: buffer)
+        }
+        if slots > 1 {
+            Parallel.forRanges(items) { slot, range in
+                for i in range { item(i, buffers[slot]) }
+            }
+        } else {
+            for i in 0..<items { item(i, buffers[0]) }
+        }
+    }
+
+    /// 3×3 stride-1 forward by ``Winograd`` F(2×2, 3×3), per image; a single image's tiles are
+    /// split over the threads in whole blocks of 32.
+    static func convForwardWinograd(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool
+    ) {
+        let geo = s.geometry, m = s.outChannels, c = geo.channels
+        var d = c2_winograd_desc()
+        d.channels = Int32(c)
+        d.out_channels = Int32(m)
+        d.in_h = Int32(geo.input[1])
+        d.in_w = Int32(geo.input[2])
+        d.out_h = Int32(geo.output[1])
+        d.out_w = Int32(geo.output[2])
+        d.pad_h = Int32(geo.padHead[1])
+        d.pad_w = Int32(geo.padHead[2])
+        d.u = scratch.winograd.filters(w, outChannels: m, channels: c)
+        d.bias = b
+        d.relu = relu ? 1 : 0
+        let tiles = Int(c2_winograd_tiles(&d)), blocks = (tiles + 31) / 32
+        let work = s.batch * m * geo.outputSize * geo.rows
+        let threads = work >= GEMM.minParallelWork ? Parallel.threadCount : 1
+        let pieces = threads == 1 || s.batch % threads == 0 ? 1 : min(threads, blocks)
+        let items = s.batch * pieces
+        let slots = min(threads, items)
+        let floats = Winograd.scratchFloats(outChannels: m, channels: c)
+        let buffers = (0..<max(slots, 1)).map { scratch.thread($0).pointer(Float.self, count: floats) }
+        let inImage = c * geo.inputSize, outImage = m * geo.outputSize
+        @inline(__always)
+        func item(_ i: Int, _ buffer: UnsafeMutablePointer<Float>) {
+            let n = i / pieces, piece = i % pieces
+            var di = d
+            di.x = x + n * inImage
+            di.y = y + n * outImage
+            let lo = min(tiles, blocks * piece / pieces * 32), hi = min(tiles, blocks * (piece + 1) / pieces * 32)
+            c2_winograd_run(&di, Int32(lo), Int32(hi), buffer)
         }
         if slots > 1 {
             Parallel.forRanges(items) { slot, range in
