@@ -163,39 +163,60 @@ __attribute__((target("avx512f"))) static void pack_image_avx512(const c2_gemm_d
                 }
             }
         }
-        for (int k = 0; k < kc; k++) {
-            float *dst = p + (ptrdiff_t)k * NR;
+        for (int k = 0; k < kc;) {
+            /* Rows k .. k + run − 1 share the channel and the kernel row (kernel columns kj ..),
+               so each segment's source row is found once for all of them. */
+            const int run = imin(kc - k, kw - kj);
             const float *plane = d->b + (ptrdiff_t)c * H * W;
             const int drow = ki * d->dilation_h;
+            float *dst = p + (ptrdiff_t)k * NR;
             if (nr < NR) {
-                _mm512_store_ps(dst, _mm512_setzero_ps());
-                _mm512_store_ps(dst + 16, _mm512_setzero_ps());
+                for (int q = 0; q < run; q++) {
+                    _mm512_store_ps(dst + q * NR, _mm512_setzero_ps());
+                    _mm512_store_ps(dst + q * NR + 16, _mm512_setzero_ps());
+                }
             }
             for (int s = 0; s < nseg; s++) {
                 float *o = dst + seg[s].j;
                 const int ih = row0[s] + drow;
+                const __mmask16 k0 = keep0[s], k1 = keep1[s];
                 if (ih < 0 || ih >= H) {
-                    _mm512_mask_storeu_ps(o, keep0[s], _mm512_setzero_ps());
-                    if (keep1[s]) _mm512_mask_storeu_ps(o + 16, keep1[s], _mm512_setzero_ps());
+                    for (int q = 0; q < run; q++) {
+                        _mm512_mask_storeu_ps(o + q * NR, k0, _mm512_setzero_ps());
+                        if (k1) _mm512_mask_storeu_ps(o + q * NR + 16, k1, _mm512_setzero_ps());
+                    }
                     continue;
                 }
-                const float *src = plane + (ptrdiff_t)ih * W + col0[s][kj];
-                const __mmask16 *m = load[s][kj];
-                if (sw == 1) {
-                    _mm512_mask_storeu_ps(o, keep0[s], _mm512_maskz_loadu_ps(m[0], src));
-                    if (keep1[s]) _mm512_mask_storeu_ps(o + 16, keep1[s], _mm512_maskz_loadu_ps(m[1], src + 16));
+                const float *row = plane + (ptrdiff_t)ih * W;
+                if (sw == 1 && !k1) {
+                    for (int q = 0; q < run; q++) {
+                        _mm512_mask_storeu_ps(o + q * NR, k0, _mm512_maskz_loadu_ps(load[s][kj + q][0], row + col0[s][kj + q]));
+                    }
+                } else if (sw == 1) {
+                    for (int q = 0; q < run; q++) {
+                        const float *src = row + col0[s][kj + q];
+                        const __mmask16 *m = load[s][kj + q];
+                        _mm512_mask_storeu_ps(o + q * NR, k0, _mm512_maskz_loadu_ps(m[0], src));
+                        _mm512_mask_storeu_ps(o + q * NR + 16, k1, _mm512_maskz_loadu_ps(m[1], src + 16));
+                    }
                 } else {
-                    /* Output t is source float 2t: the even lanes of two consecutive vectors. */
-                    const __m512 x0 = _mm512_maskz_loadu_ps(m[0], src), x1 = _mm512_maskz_loadu_ps(m[1], src + 16);
-                    _mm512_mask_storeu_ps(o, keep0[s], _mm512_permutex2var_ps(x0, even, x1));
-                    if (keep1[s]) {
-                        const __m512 x2 = _mm512_maskz_loadu_ps(m[2], src + 32);
-                        const __m512 x3 = _mm512_maskz_loadu_ps(m[3], src + 48);
-                        _mm512_mask_storeu_ps(o + 16, keep1[s], _mm512_permutex2var_ps(x2, even, x3));
+                    for (int q = 0; q < run; q++) {
+                        const float *src = row + col0[s][kj + q];
+                        const __mmask16 *m = load[s][kj + q];
+                        /* Output t is source float 2t: the even lanes of two consecutive vectors. */
+                        const __m512 x0 = _mm512_maskz_loadu_ps(m[0], src), x1 = _mm512_maskz_loadu_ps(m[1], src + 16);
+                        _mm512_mask_storeu_ps(o + q * NR, k0, _mm512_permutex2var_ps(x0, even, x1));
+                        if (k1) {
+                            const __m512 x2 = _mm512_maskz_loadu_ps(m[2], src + 32);
+                            const __m512 x3 = _mm512_maskz_loadu_ps(m[3], src + 48);
+                            _mm512_mask_storeu_ps(o + q * NR + 16, k1, _mm512_permutex2var_ps(x2, even, x3));
+                        }
                     }
                 }
             }
-            if (++kj == kw) {
+            k += run;
+            kj += run;
+            if (kj == kw) {
                 kj = 0;
                 if (++ki == d->kernel_h) {
                     ki = 0;
