@@ -257,7 +257,8 @@ __attribute__((target("avx512f"))) static void output_avx512(const c2_winograd_d
  * Driver.
  * ------------------------------------------------------------------------------------------- */
 
-void c2_winograd_run(const c2_winograd_desc *d, int tile_begin, int tile_end, float *scratch) {
+void c2_winograd_run(const c2_winograd_desc *d, int tile_begin, int tile_end, int m_begin, int m_end,
+                     float *scratch) {
     int avx512;
     const c2_ukernel_fn kernel = c2_gemm_ukernel(&avx512);
     const int M = d->out_channels, C = d->channels, tiles_w = (d->out_w + 1) / 2;
@@ -274,8 +275,8 @@ void c2_winograd_run(const c2_winograd_desc *d, int tile_begin, int tile_end, fl
             input_generic(d, runs, nruns, v);
         /* C2_MR output channels at a time: P[ξ] (mr × nt) = U[ξ] (mr × C) · V[ξ] (C × nt), the
            channels in blocks of at most C2_KC, then back to outputs. */
-        for (int m0 = 0; m0 < M; m0 += C2_MR) {
-            const int mr = imin(C2_MR, M - m0);
+        for (int m0 = m_begin; m0 < m_end; m0 += C2_MR) {
+            const int mr = imin(C2_MR, m_end - m0);
             for (int xi = 0; xi < 16; xi++) {
                 for (int k0 = 0; k0 < C; k0 += C2_KC) {
                     kernel(imin(C2_KC, C - k0), d->u + ((ptrdiff_t)xi * M + m0) * C + k0, C,

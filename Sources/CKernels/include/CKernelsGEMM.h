@@ -100,9 +100,12 @@ int c2_winograd_tiles(const c2_winograd_desc *d);
 /* Floats of scratch one thread needs for c2_winograd_run. */
 size_t c2_winograd_scratch_floats(int out_channels, int channels);
 
-/* Computes the outputs of tiles [tile_begin, tile_end) (row-major over the tile grid). Threads
-   may run disjoint tile ranges of the same image at the same time, each with its own scratch. */
-void c2_winograd_run(const c2_winograd_desc *d, int tile_begin, int tile_end, float *scratch);
+/* Computes output channels [m_begin, m_end) of tiles [tile_begin, tile_end) (row-major over the
+   tile grid). Threads may run disjoint tile or channel ranges of the same image at the same
+   time, each with its own scratch; channel ranges split at multiples of 8 keep the micro-kernel's
+   rows full. */
+void c2_winograd_run(const c2_winograd_desc *d, int tile_begin, int tile_end, int m_begin, int m_end,
+                     float *scratch);
 
 /* The instruction set the kernels use here: "avx512f", "avx2" or "generic". */
 const char *c2_gemm_isa(void);

@@ -396,8 +396,8 @@ enum ConvolutionOperators {
         }
     }
 
-    /// 3×3 stride-1 forward by ``Winograd`` F(2×2, 3×3), per image; a single image's tiles are
-    /// split over the threads in whole blocks of 32.
+    /// 3×3 stride-1 forward by ``Winograd`` F(2×2, 3×3), per image; a single image is split over
+    /// the threads by blocks of 32 tiles or by output channels.
     static func convForwardWinograd(
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
         _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool
@@ -418,20 +418,31 @@ enum ConvolutionOperators {
         let tiles = Int(c2_winograd_tiles(&d)), blocks = (tiles + 31) / 32
         let work = s.batch * m * geo.outputSize * geo.rows
         let threads = work >= GEMM.minParallelWork ? Parallel.threadCount : 1
-        let pieces = threads == 1 || s.batch % threads == 0 ? 1 : min(threads, blocks)
+        // A single image is split over the threads by whole blocks of tiles when there are
+        // plenty of them, else by output channels (each thread then transforms every tile's
+        // input, but the halves are even).
+        let pieces = threads == 1 || s.batch % threads == 0 ? 1 : threads
+        let byChannels = pieces > 1 && blocks < 4 * pieces
         let items = s.batch * pieces
         let slots = min(threads, items)
         let floats = Winograd.scratchFloats(outChannels: m, channels: c)
         let buffers = (0..<max(slots, 1)).map { scratch.thread($0).pointer(Float.self, count: floats) }
         let inImage = c * geo.inputSize, outImage = m * geo.outputSize
+        let rowTiles = (m + 7) / 8
         @inline(__always)
         func item(_ i: Int, _ buffer: UnsafeMutablePointer<Float>) {
             let n = i / pieces, piece = i % pieces
             var di = d
             di.x = x + n * inImage
             di.y = y + n * outImage
-            let lo = min(tiles, blocks * piece / pieces * 32), hi = min(tiles, blocks * (piece + 1) / pieces * 32)
-            c2_winograd_run(&di, Int32(lo), Int32(hi), buffer)
+            var t = 0..<tiles, ch = 0..<m
+            if byChannels {
+                ch = min(m, rowTiles * piece / pieces * 8)..<min(m, rowTiles * (piece + 1) / pieces * 8)
+            } else if pieces > 1 {
+                t = min(tiles, blocks * piece / pieces * 32)..<min(tiles, blocks * (piece + 1) / pieces * 32)
+            }
+            c2_winograd_run(
+                &di, Int32(t.lowerBound), Int32(t.upperBound), Int32(ch.lowerBound), Int32(ch.upperBound), buffer)
         }
         if slots > 1 {
             Parallel.forRanges(items) { slot, range in
