@@ -571,19 +571,40 @@ void c2_gemm_columns(const c2_gemm_desc *d, int n_begin, int n_end, float *scrat
             }
             const int init = k0 == 0 ? d->start : C2_INIT_ACCUMULATE;
             const int relu = (k0 + kc >= K) && d->relu;
-            for (int j = 0; j < panels; j++) {
-                const int n0 = nb + j * NR, nr = imin(NR, nb + nc - n0);
-                if (init == C2_INIT_COLUMN_BIAS) {
-                    for (int jj = 0; jj < NR; jj++) bcol[jj] = jj < nr ? d->bias[n0 + jj] : 0.0f;
-                }
-                const float *panel = p + (ptrdiff_t)j * kc * NR;
+            if (kc <= 64) {
+                /* Short products (few rows of B, as in 1×1 convolutions with few input channels):
+                   the C stores dominate. Row tiles outer, so that they run along 8 rows of C at a
+                   time, sequential streams the prefetcher follows; panels outer would touch every
+                   row of C per panel, a cache miss per row when C is not in cache. */
                 for (int m0 = 0; m0 < M; m0 += MR) {
                     const int mr = imin(MR, M - m0);
                     if (init == C2_INIT_ROW_BIAS) {
                         for (int i = 0; i < MR; i++) brow[i] = d->bias[m0 + imin(i, mr - 1)];
                     }
-                    kernel(kc, d->a + (ptrdiff_t)m0 * d->lda + k0, d->lda, panel, d->c + (ptrdiff_t)m0 * d->ldc + n0,
-                           d->ldc, mr, nr, init, brow, bcol, relu);
+                    for (int j = 0; j < panels; j++) {
+                        const int n0 = nb + j * NR, nr = imin(NR, nb + nc - n0);
+                        if (init == C2_INIT_COLUMN_BIAS) {
+                            for (int jj = 0; jj < NR; jj++) bcol[jj] = jj < nr ? d->bias[n0 + jj] : 0.0f;
+                        }
+                        kernel(kc, d->a + (ptrdiff_t)m0 * d->lda + k0, d->lda, p + (ptrdiff_t)j * kc * NR,
+                               d->c + (ptrdiff_t)m0 * d->ldc + n0, d->ldc, mr, nr, init, brow, bcol, relu);
+                    }
+                }
+            } else {
+                /* Panels outer: each panel stays in L1 while every row tile uses it. */
+                for (int j = 0; j < panels; j++) {
+                    const int n0 = nb + j * NR, nr = imin(NR, nb + nc - n0);
+                    if (init == C2_INIT_COLUMN_BIAS) {
+                        for (int jj = 0; jj < NR; jj++) bcol[jj] = jj < nr ? d->bias[n0 + jj] : 0.0f;
+                    }
+                    for (int m0 = 0; m0 < M; m0 += MR) {
+                        const int mr = imin(MR, M - m0);
+                        if (init == C2_INIT_ROW_BIAS) {
+                            for (int i = 0; i < MR; i++) brow[i] = d->bias[m0 + imin(i, mr - 1)];
+                        }
+                        kernel(kc, d->a + (ptrdiff_t)m0 * d->lda + k0, d->lda, p + (ptrdiff_t)j * kc * NR,
+                               d->c + (ptrdiff_t)m0 * d->ldc + n0, d->ldc, mr, nr, init, brow, bcol, relu);
+                    }
                 }
             }
             k0 += kc;
