@@ -224,3 +224,88 @@ import Testing
         #expect(try #require(blobs["Y_copy"]).values(as: Float.self).contains { $0 < 0 })
     }
 }
+
+/// Conv followed by the bias `Add(Y, b, broadcast=1, axis=1)` that ONNX-exported nets carry: the
+/// convolution writes the Add's output too, with the same bits, and leaves it to the Add whenever
+/// `b` is not a 1-D float tensor of the output channels.
+@Suite struct ConvBiasAddFusionTests {
+    static func net(kernel: Int, pad: Int, addArgs: [Argument]? = nil, addOutput: String = "Z") -> NetDef {
+        NetDef(
+            name: "conv_add",
+            op: [
+                OperatorDef(
+                    type: "Conv", input: ["X", "W"], output: ["Y"],
+                    arg: [Argument(name: "kernel", int: Int64(kernel)), Argument(name: "pad", int: Int64(pad))]),
+                OperatorDef(
+                    type: "Add", input: ["Y", "b"], output: [addOutput],
+                    arg: addArgs ?? [Argument(name: "broadcast", int: 1), Argument(name: "axis", int: 1)]),
+            ], externalInput: ["X", "W", "b"])
+    }
+
+    /// Runs `def` on fresh random X [3, c, 10, 10], W [m, c, k, k] and then each of `biases` in turn;
+    /// returns the net and Y, Z after every run.
+    static func run(_ def: NetDef, c: Int, m: Int, kernel: Int, biases: [Tensor], fuse: Bool) throws
+        -> (Net, [(y: [Float], z: [Float])])
+    {
+        let ws = Workspace()
+        var g = SeededGenerator(seed: 5)
+        func random(_ dims: [Int]) throws -> Tensor {
+            try Tensor(dims: dims, values: (0..<dims.reduce(1, *)).map { _ in Float.random(in: -1..<1, using: &g) })
+        }
+        ws.feedBlob("X", try random([3, c, 10, 10]))
+        ws.feedBlob("W", try random([m, c, kernel, kernel]))
+        ws.feedBlob("b", biases[0])
+        let net = try Net(def, workspace: ws, fuse: fuse)
+        var out: [(y: [Float], z: [Float])] = []
+        for b in biases {
+            ws.feedBlob("b", b)
+            try net.run()
+            out.append(
+                (try ws.fetchBlob("Y").values(as: Float.self), try ws.fetchBlob(def.op[1].output[0]).values(as: Float.self)))
+        }
+        return (net, out)
+    }
+
+    @Test(arguments: [(4, 6, 5, 0), (8, 16, 3, 1), (2, 5, 1, 0)])
+    func writesTheAddsOutputWithIdenticalBits(_ shape: (Int, Int, Int, Int)) throws {
+        let (c, m, k, pad) = shape
+        let b1 = try Tensor(dims: [m], values: (0..<m).map { Float($0) * 0.25 - 1 })
+        let b2 = try Tensor(dims: [m], values: (0..<m).map { Float($0) * -0.5 })
+        // B with trailing 1s is valid for the Add but not taken by the convolution: the Add runs.
+        let b3 = try Tensor(dims: [m, 1, 1], values: (0..<m).map { Float($0) + 0.5 })
+        let def = Self.net(kernel: k, pad: pad)
+        let (fused, a) = try Self.run(def, c: c, m: m, kernel: k, biases: [b1, b2, b3, b1], fuse: true)
+        let (plain, b) = try Self.run(def, c: c, m: m, kernel: k, biases: [b1, b2, b3, b1], fuse: false)
+        #expect(fused.fusedOperators == [1])
+        #expect(plain.fusedOperators.isEmpty)
+        let bias = [b1, b2, b3, b1].map { try! $0.values(as: Float.self) }
+        let plane = 3 * m > 0 ? a[0].y.count / (3 * m) : 0
+        for run in 0..<4 {
+            #expect(a[run].y.map(\.bitPattern) == b[run].y.map(\.bitPattern), "run \(run): Y")
+            #expect(a[run].z.map(\.bitPattern) == b[run].z.map(\.bitPattern), "run \(run): Z")
+            // Z = Y + b[channel], one float addition.
+            let want = a[run].y.enumerated().map { i, v in v + bias[run][(i / plane) % m] }
+            #expect(a[run].z.map(\.bitPattern) == want.map(\.bitPattern), "run \(run): Z = Y + b")
+        }
+    }
+
+    @Test func onlyTheLegacyAxis1FormOnANewBlobIsFused() {
+        let conv = Self.net(kernel: 3, pad: 1).op[0]
+        func follows(_ def: NetDef) -> Bool { Net.biasAddFollows(conv, def.op[1]) }
+        #expect(follows(Self.net(kernel: 3, pad: 1)))
+        // In place on Y, or over the convolution's own input: not fused.
+        #expect(!follows(Self.net(kernel: 3, pad: 1, addOutput: "Y")))
+        #expect(!follows(Self.net(kernel: 3, pad: 1, addOutput: "X")))
+        // Numpy broadcasting, another axis, or extra arguments: not fused.
+        #expect(!follows(Self.net(kernel: 3, pad: 1, addArgs: [])))
+        #expect(!follows(Self.net(kernel: 3, pad: 1, addArgs: [Argument(name: "broadcast", int: 1), Argument(name: "axis", int: 2)])))
+        #expect(
+            !follows(
+                Self.net(
+                    kernel: 3, pad: 1,
+                    addArgs: [
+                        Argument(name: "broadcast", int: 1), Argument(name: "axis", int: 1),
+                        Argument(name: "order", string: "NHWC"),
+                    ])))
+    }
+}

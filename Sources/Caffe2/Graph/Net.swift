@@ -15,10 +15,26 @@ final class FusionRequest: @unchecked Sendable {
         /// This in-place Relu's input already had the Relu applied by the op
         /// before it: become a no-op.
         case absorbRelu
+        /// Also write the output of the `Add(Y, b)` that follows (legacy
+        /// broadcast of a 1-D `b` along axis 1, as ONNX-exported nets carry
+        /// their convolution biases): `Z = Y + b[channel]`, one float addition
+        /// each, as the Add computes it, while `Y` is still in cache. When a
+        /// run cannot (b of another shape or type), it leaves it to the Add.
+        case writeBiasAdd
+        /// This Add's output was written by the op before it (on the runs
+        /// where ``FusionRequest/biasAddDone`` says so): skip those runs.
+        case absorbBiasAdd
     }
 
     let kind: Kind
     private(set) var accepted = false
+    /// `writeBiasAdd`: the Add's context (its B input and output), set by the
+    /// net once the Add is bound. `absorbBiasAdd`: the producer's request.
+    weak var addContext: OperatorContext?
+    var producer: FusionRequest?
+    /// `writeBiasAdd`: set by the producer on a run that wrote the Add's
+    /// output, cleared by the Add.
+    var biasAddDone = false
 
     init(_ kind: Kind) { self.kind = kind }
 
@@ -27,10 +43,14 @@ final class FusionRequest: @unchecked Sendable {
 
     /// Called by a kernel factory: whether the net asked for `kind` (and then
     /// the factory has promised to do it).
-    static func accept(_ kind: Kind) -> Bool {
-        guard let r = current, r.kind == kind else { return false }
+    static func accept(_ kind: Kind) -> Bool { acceptRequest(kind) != nil }
+
+    /// Like ``accept(_:)``, returning the request (which the kernel keeps to
+    /// talk to its partner at run time).
+    static func acceptRequest(_ kind: Kind) -> FusionRequest? {
+        guard let r = current, r.kind == kind else { return nil }
         r.accepted = true
-        return true
+        return r
     }
 }
 
@@ -154,13 +174,18 @@ public final class Net {
         ops.reserveCapacity(def.op.count)
         var fused = Set<Int>()
         do {
-            var absorbNext = false
+            var previous: FusionRequest?
             for (i, op) in def.op.enumerated() {
                 let request: FusionRequest?
-                if absorbNext {
+                if let p = previous, p.accepted, p.kind == .applyRelu {
                     request = FusionRequest(.absorbRelu)
+                } else if let p = previous, p.accepted, p.kind == .writeBiasAdd {
+                    request = FusionRequest(.absorbBiasAdd)
+                    request?.producer = p
                 } else if fuse && i + 1 < def.op.count && Net.reluFollows(op, def.op[i + 1]) {
                     request = FusionRequest(.applyRelu)
+                } else if fuse && i + 1 < def.op.count && Net.biasAddFollows(op, def.op[i + 1]) {
+                    request = FusionRequest(.writeBiasAdd)
                 } else {
                     request = nil
                 }
@@ -168,11 +193,18 @@ public final class Net {
                     try BoundOperator(op, index: i, netDeviceOption: def.deviceOption, workspace: ws)
                 }
                 ops.append(bound)
-                if absorbNext && request?.accepted == true { fused.insert(i) }
+                if let r = request, r.kind == .absorbRelu || r.kind == .absorbBiasAdd {
+                    if r.accepted { fused.insert(i) }
+                    // The Add's kernel did not take part: the producer must not write its output.
+                    if r.kind == .absorbBiasAdd { r.producer?.addContext = r.accepted ? bound.context : nil }
+                    previous = nil
+                } else {
+                    previous = request
+                }
                 // The Relu is only told to stand down once its producer has promised to apply it; if
                 // the producer declined, the Relu runs (and if the Relu declines, applying it twice is
-                // harmless: max(max(y, 0), 0) == max(y, 0) bit for bit).
-                absorbNext = request?.kind == .applyRelu && request?.accepted == true
+                // harmless: max(max(y, 0), 0) == max(y, 0) bit for bit). A bias Add stands down only
+                // on the runs where its producer wrote its output.
             }
         } catch {
             ws.removeLocalBlobs(except: before)
@@ -189,6 +221,23 @@ public final class Net {
             next.input[0] == op.output[0], next.output[0] == op.output[0], !op.input.contains(op.output[0])
         else { return false }
         // Both on the same device (the net's default applies to each).
+        return next.deviceOption?.deviceType == op.deviceOption?.deviceType
+    }
+
+    /// Whether `next` is `Add(Y, b) -> Z` in Caffe2's legacy broadcast form along axis 1 (no other
+    /// arguments) on `op`'s only output `Y`, with `Z` a new blob: the bias Add that ONNX-exported
+    /// nets put after each bias-free convolution.
+    static func biasAddFollows(_ op: OperatorDef, _ next: OperatorDef) -> Bool {
+        guard next.type == "Add", op.output.count == 1, next.input.count == 2, next.output.count == 1,
+            next.input[0] == op.output[0], next.input[1] != op.output[0], next.output[0] != op.output[0],
+            next.output[0] != next.input[1], !op.input.contains(op.output[0]), !op.input.contains(next.output[0]),
+            next.engine == nil || next.engine == "" || next.engine == "DEFAULT"
+        else { return false }
+        let names = Set(next.arg.map(\.name))
+        guard names == ["broadcast", "axis"],
+            next.arg.first(where: { $0.name == "broadcast" })?.i == 1,
+            next.arg.first(where: { $0.name == "axis" })?.i == 1
+        else { return false }
         return next.deviceOption?.deviceType == op.deviceOption?.deviceType
     }
 

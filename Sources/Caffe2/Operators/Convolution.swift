@@ -57,8 +57,10 @@ enum ConvolutionOperators {
                     let cp = try ConvPoolArgs(args, opType: def.type)
                     // Set when the net fuses a following in-place Relu into this op.
                     let relu = FusionRequest.accept(.applyRelu)
+                    // Or a following bias Add (NCHW only; the Add checks its own operands).
+                    let biasAdd = cp.order == .nchw ? FusionRequest.acceptRequest(.writeBiasAdd) : nil
                     let scratch = ScratchPool()
-                    return { ctx in try runConv(ctx, cp, scratch, opType: def.type, relu: relu) }
+                    return { ctx in try runConv(ctx, cp, scratch, opType: def.type, relu: relu, biasAdd: biasAdd) }
                 }
             ],
             gradient: .make { g in
@@ -214,19 +216,38 @@ enum ConvolutionOperators {
     }
 
     static func runConv(
-        _ ctx: OperatorContext, _ cp: ConvPoolArgs, _ scratch: ScratchPool, opType: String, relu: Bool = false
+        _ ctx: OperatorContext, _ cp: ConvPoolArgs, _ scratch: ScratchPool, opType: String, relu: Bool = false,
+        biasAdd: FusionRequest? = nil
     ) throws {
         let x = try ctx.input(0), w = try ctx.input(1)
         let bias = ctx.inputCount == 3 ? try ctx.input(2) : nil
         let s = try convShape(x, w, bias: bias, cp, opType: opType)
-        let y = try ctx.output(
-            0, dims: ImageLayout.dims(batch: s.batch, channels: s.outChannels, spatial: s.outSpatial, order: cp.order),
-            type: .float)
-        if s.batch == 0 || y.count == 0 { return }
+        let dims = ImageLayout.dims(batch: s.batch, channels: s.outChannels, spatial: s.outSpatial, order: cp.order)
+        let y = try ctx.output(0, dims: dims, type: .float)
+        // The fused bias Add's output, when its B is what this run can add (else the Add runs).
+        var epilogue: BiasAddEpilogue?
+        if let r = biasAdd {
+            r.biasAddDone = false
+            if let add = r.addContext, cp.order == .nchw, let b = try? add.input(1), b.dataType == .float, b.rank == 1,
+                b.dim(0) == s.outChannels
+            {
+                let z = try add.output(0, dims: dims, type: .float)
+                epilogue = BiasAddEpilogue(
+                    z: z.pointer(Float.self), b: b.pointer(Float.self), channels: s.outChannels,
+                    positions: s.geometry.outputSize)
+            }
+        }
+        if s.batch == 0 || y.count == 0 {
+            biasAdd?.biasAddDone = epilogue != nil
+            return
+        }
         let bp = bias?.pointer(Float.self)
         switch cp.order {
         case .nchw:
-            convForwardNCHW(x.pointer(Float.self), w.pointer(Float.self), bp, y.pointer(Float.self), s, scratch, relu: relu)
+            convForwardNCHW(
+                x.pointer(Float.self), w.pointer(Float.self), bp, y.pointer(Float.self), s, scratch, relu: relu,
+                epilogue: epilogue)
+            biasAdd?.biasAddDone = epilogue != nil
         case .nhwc:
             let inS = s.geometry.inputSize, outS = s.geometry.outputSize, ks = s.geometry.kernelSize
             let xt = scratch.shared(1).pointer(Float.self, count: x.count)
@@ -243,6 +264,35 @@ enum ConvolutionOperators {
         }
     }
 
+    /// `Z = Y + b[channel]` over NCHW convolution outputs: the output of a bias `Add` the net fused
+    /// after the convolution (``FusionRequest/Kind/writeBiasAdd``), one float addition per element
+    /// exactly as the Add computes it.
+    struct BiasAddEpilogue {
+        let z: UnsafeMutablePointer<Float>
+        let b: UnsafePointer<Float>
+        /// Per image: channels × positions.
+        let channels: Int, positions: Int
+
+        func apply(_ y: UnsafePointer<Float>, image n: Int, channels cs: Range<Int>, positions ps: Range<Int>) {
+            let count = ps.count
+            for m in cs {
+                let o = (n * channels + m) * positions + ps.lowerBound, v = b[m]
+                let zo = z + o, yo = y + o
+                for j in 0..<count { zo[j] = yo[j] + v }
+            }
+        }
+
+        func applyAll(_ y: UnsafePointer<Float>, batch: Int) {
+            let rows = batch * channels
+            let parts = min(rows, rows * positions >= 2 * Parallel.minElementsPerThread ? Parallel.threadCount : 1)
+            Parallel.forEach(parts) { part in
+                for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
+                    apply(y, image: row / channels, channels: (row % channels)..<(row % channels + 1), positions: 0..<positions)
+                }
+            }
+        }
+    }
+
     /// Floats of unfolded columns per block: the block stays in a core's L2
     /// cache between im2col and the product that reads it.
     static let columnBlockBudget = 1 << 17
@@ -254,15 +304,19 @@ enum ConvolutionOperators {
     /// single-threaded product.
     static func convForwardNCHW(
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
-        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool = false
+        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool = false,
+        epilogue: BiasAddEpilogue? = nil
     ) {
         let geo = s.geometry
-        if Winograd.applies(geo, outChannels: s.outChannels, group: s.group) {
-            convForwardWinograd(x, w, b, y, s, scratch, relu: relu)
+        if geo.input[0] == 1 && geo.output[0] == 1 && geo.kernel[0] == 1 && geo.padHead[0] == 0
+            && !Winograd.applies(geo, outChannels: s.outChannels, group: s.group)
+        {
+            convForwardPlanar(x, w, b, y, s, scratch, relu: relu, epilogue: epilogue)
             return
         }
-        if geo.input[0] == 1 && geo.output[0] == 1 && geo.kernel[0] == 1 && geo.padHead[0] == 0 {
-            convForwardPlanar(x, w, b, y, s, scratch, relu: relu)
+        defer { epilogue?.applyAll(y, batch: s.batch) }
+        if Winograd.applies(geo, outChannels: s.outChannels, group: s.group) {
+            convForwardWinograd(x, w, b, y, s, scratch, relu: relu)
             return
         }
         let k = geo.rows, p = geo.outputSize, mg = s.outChannels / s.group
@@ -339,7 +393,8 @@ enum ConvolutionOperators {
     /// output positions are split, so a single image uses every thread too.
     static func convForwardPlanar(
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
-        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool
+        _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool,
+        epilogue: BiasAddEpilogue? = nil
     ) {
         let geo = s.geometry
         let k = geo.rows, p = geo.outputSize, mg = s.outChannels / s.group
@@ -385,7 +440,10 @@ enum ConvolutionOperators {
             d.b = x + n * s.inChannels * geo.inputSize + g * inPlane
             d.c = y + (n * s.outChannels + g * mg) * p
             if let b { d.bias = b + g * mg }
-            PackedGEMM.columns(&d, PackedGEMM.columnRange(piece, of: pieces, n: p), scratch: buffer)
+            let columns = PackedGEMM.columnRange(piece, of: pieces, n: p)
+            PackedGEMM.columns(&d, columns, scratch: buffer)
+            // While this part of Y is still in cache.
+            epilogue?.apply(y, image: n, channels: (g * mg)..<((g + 1) * mg), positions: columns)
         }
         if slots > 1 {
             Parallel.forRanges(items) { slot, range in

@@ -69,9 +69,16 @@ enum ElementwiseBinaryOperators {
     }
 
     static func arithmeticKernel<F: ArithmeticFunctor>(_: F.Type) -> OperatorKernel {
-        OperatorKernel { _, args in
+        OperatorKernel { def, args in
             let bargs = try BroadcastArguments(args)
+            // A bias Add whose output the convolution before it writes on most runs
+            // (docs/architecture.md, "Net-level fusion"): skip those runs.
+            let absorbed = def.type == "Add" ? FusionRequest.acceptRequest(.absorbBiasAdd)?.producer : nil
             return { ctx in
+                if let p = absorbed, p.biasAddDone {
+                    p.biasAddDone = false
+                    return
+                }
                 let a = try ctx.input(0)
                 let b = try ctx.input(1)
                 try requireType(b, a.dataType, like: a)
