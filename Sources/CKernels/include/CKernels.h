@@ -24,4 +24,7 @@ void c2_reciprocal_gradient_f64(const double *y, const double *dy, double *dx, s
 /* The worker pool behind Parallel (pool.c). */
 #include "CKernelsPool.h"
 
+/* 3×3 stride-2 max pooling rows (maxpool.c). */
+#include "CKernelsPooling.h"
+
 #endif

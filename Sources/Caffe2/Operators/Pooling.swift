@@ -1,3 +1,4 @@
+import CKernels
 /// Pooling: MaxPool and AveragePool (with their 1D/2D/3D aliases) and their
 /// gradients, as direct loops over 1 to 3 spatial dims in NCHW or NHWC.
 enum PoolingOperators {
@@ -157,7 +158,8 @@ enum PoolingOperators {
         case .nchw:
             let planes = s.batch * s.channels
             let flat = g.input[0] == 1 && g.output[0] == 1
-            let rows = (0..<Parallel.threadCount).map { scratch.thread($0).pointer(Float.self, count: g.input[2]) }
+            let rowFloats = max(g.input[2], Int(c2_maxpool3s2_scratch_floats(Int32(g.input[2]))))
+            let rows = (0..<Parallel.threadCount).map { scratch.thread($0).pointer(Float.self, count: rowFloats) }
             let body: (Int, Range<Int>) -> Void = { slot, range in
                 if flat {
                     pool2DPlanes(xp, yp, g, planes: range, kind: c.kind, includePad: c.countIncludePad, row: rows[slot])
@@ -200,6 +202,19 @@ enum PoolingOperators {
         let kH = g.kernel[1], kW = g.kernel[2], sH = g.stride[1], sW = g.stride[2]
         let pH = g.padHead[1], pW = g.padHead[2]
         let full = Float(kH * kW)
+        if kind == .max && kH == 3 && kW == 3 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && 2 * (oH - 1) < iH
+            && 2 * (oW - 1) < iW
+        {
+            // 3×3 stride-2 max pooling (every window starts inside the plane): a vector kernel per row.
+            for pl in planes {
+                let xp = x + pl * iH * iW, yp = y + pl * oH * oW
+                for oh in 0..<oH {
+                    c2_maxpool3s2_row(
+                        xp + 2 * oh * iW, iW, Int32(min(3, iH - 2 * oh)), Int32(iW), yp + oh * oW, Int32(oW), row)
+                }
+            }
+            return
+        }
         if kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && 2 * oH <= iH && 2 * oW <= iW {
             // 2×2 stride-2 windows, all inside: one pass, no row buffer.
             for pl in planes {
