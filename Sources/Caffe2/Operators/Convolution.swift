@@ -455,7 +455,7 @@ enum ConvolutionOperators {
     }
 
     /// 3×3 stride-1 forward by ``Winograd`` F(2×2, 3×3), per image; a single image is split over
-    /// the threads by blocks of 32 tiles or by output channels.
+    /// the threads by tiles or by output channels.
     static func convForwardWinograd(
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
         _ y: UnsafeMutablePointer<Float>, _ s: ConvShape, _ scratch: ScratchPool, relu: Bool
@@ -476,8 +476,8 @@ enum ConvolutionOperators {
         let tiles = Int(c2_winograd_tiles(&d)), blocks = (tiles + 31) / 32
         let work = s.batch * m * geo.outputSize * geo.rows
         let threads = work >= GEMM.minParallelWork ? Parallel.threadCount : 1
-        // A single image is split over the threads by whole blocks of tiles when there are
-        // plenty of them, else by output channels (each thread then transforms every tile's
+        // A single image is split over the threads by equal tile ranges when there are plenty of
+        // blocks of 32 tiles, else by output channels (each thread then transforms every tile's
         // input, but the halves are even).
         let pieces = threads == 1 || s.batch % threads == 0 ? 1 : threads
         let byChannels = pieces > 1 && blocks < 4 * pieces
@@ -497,7 +497,7 @@ enum ConvolutionOperators {
             if byChannels {
                 ch = min(m, rowTiles * piece / pieces * 8)..<min(m, rowTiles * (piece + 1) / pieces * 8)
             } else if pieces > 1 {
-                t = min(tiles, blocks * piece / pieces * 32)..<min(tiles, blocks * (piece + 1) / pieces * 32)
+                t = (tiles * piece / pieces)..<(tiles * (piece + 1) / pieces)
             }
             c2_winograd_run(
                 &di, Int32(t.lowerBound), Int32(t.upperBound), Int32(ch.lowerBound), Int32(ch.upperBound), buffer)
