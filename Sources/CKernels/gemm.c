@@ -44,33 +44,11 @@ static void pack_transposed(const c2_gemm_desc *d, int k0, int kc, int n0, int n
     }
 }
 
-/* A run of panel columns that lie on one output row: columns [j, j + len) are output
-   positions (oh, ow .. ow + len - 1). */
-typedef struct {
-    int j, len, oh, ow;
-} segment;
-
-/* Splits panel columns [n0, n0 + nr) into runs on one output row each; returns their number. */
-static int panel_segments(int n0, int nr, int ow_count, segment *seg) {
-    int nseg = 0;
-    for (int j = 0; j < nr;) {
-        const int n = n0 + j, oh = n / ow_count, ow = n % ow_count;
-        const int len = imin(nr - j, ow_count - ow);
-        seg[nseg].j = j;
-        seg[nseg].len = len;
-        seg[nseg].oh = oh;
-        seg[nseg].ow = ow;
-        nseg++;
-        j += len;
-    }
-    return nseg;
-}
-
 static void pack_image(const c2_gemm_desc *d, int k0, int kc, int n0, int nr, float *p) {
     const int H = d->in_h, W = d->in_w, kw = d->kernel_w, taps = d->kernel_h * d->kernel_w;
     const int sh = d->stride_h, sw = d->stride_w, ow_count = d->out_w;
-    segment seg[NR];
-    const int nseg = panel_segments(n0, nr, ow_count, seg);
+    c2_run seg[NR];
+    const int nseg = c2_row_runs(n0, nr, ow_count, seg);
     /* (channel, kernel row, kernel column) of row k0, then stepped along. */
     int c = k0 / taps, r = k0 % taps;
     int ki = r / kw, kj = r % kw;
@@ -82,13 +60,13 @@ static void pack_image(const c2_gemm_desc *d, int k0, int kc, int n0, int nr, fl
         for (int s = 0; s < nseg; s++) {
             float *o = dst + seg[s].j;
             const int len = seg[s].len;
-            const int ih = seg[s].oh * sh + row_off;
+            const int ih = seg[s].row * sh + row_off;
             if (ih < 0 || ih >= H) {
                 memset(o, 0, (size_t)len * sizeof(float));
                 continue;
             }
             const float *src = plane + (ptrdiff_t)ih * W;
-            const int iw0 = seg[s].ow * sw + col_off;
+            const int iw0 = seg[s].col * sw + col_off;
             if (sw == 1) {
                 const int lo = imin(len, imax(0, -iw0));
                 const int hi = imax(lo, imin(len, W - iw0));
@@ -132,8 +110,8 @@ __attribute__((target("avx512f"))) static void pack_image_avx512(const c2_gemm_d
                                                                  int nr, float *p) {
     const int H = d->in_h, W = d->in_w, kw = d->kernel_w, taps = d->kernel_h * d->kernel_w;
     const int sh = d->stride_h, sw = d->stride_w, ow_count = d->out_w;
-    segment seg[NR];
-    const int nseg = panel_segments(n0, nr, ow_count, seg);
+    c2_run seg[NR];
+    const int nseg = c2_row_runs(n0, nr, ow_count, seg);
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     int c = k0 / taps, r = k0 % taps;
@@ -146,8 +124,8 @@ __attribute__((target("avx512f"))) static void pack_image_avx512(const c2_gemm_d
         __mmask16 load[NR][16][4], keep0[NR], keep1[NR];
         int col0[NR][16], row0[NR];
         for (int s = 0; s < nseg; s++) {
-            const int len = seg[s].len, iw_base = seg[s].ow * sw - d->pad_w;
-            row0[s] = seg[s].oh * sh - d->pad_h;
+            const int len = seg[s].len, iw_base = seg[s].col * sw - d->pad_w;
+            row0[s] = seg[s].row * sh - d->pad_h;
             keep0[s] = mask_range(0, len);
             keep1[s] = mask_range(0, len - 16);
             for (int q = 0; q < kw; q++) {
@@ -233,12 +211,12 @@ __attribute__((target("avx512f"))) static void pack_image_avx512(const c2_gemm_d
         const int col_off = kj * d->dilation_w - d->pad_w;
         if (nseg == 1 && sw == 1) {
             /* The common case: the panel lies on one output row. */
-            const int ih = seg[0].oh * sh + row_off;
+            const int ih = seg[0].row * sh + row_off;
             if (ih < 0 || ih >= H) {
                 _mm512_store_ps(dst, _mm512_setzero_ps());
                 _mm512_store_ps(dst + 16, _mm512_setzero_ps());
             } else {
-                const int iw0 = seg[0].ow + col_off;
+                const int iw0 = seg[0].col + col_off;
                 const float *src = plane + (ptrdiff_t)ih * W + iw0;
                 /* Valid lanes t: 0 <= iw0 + t < W and t < len. */
                 const int lo = -iw0, hi = imin(nr, W - iw0);
@@ -250,10 +228,10 @@ __attribute__((target("avx512f"))) static void pack_image_avx512(const c2_gemm_d
             _mm512_store_ps(dst + 16, _mm512_setzero_ps());
             for (int s = 0; s < nseg; s++) {
                 const int j = seg[s].j, len = seg[s].len;
-                const int ih = seg[s].oh * sh + row_off;
+                const int ih = seg[s].row * sh + row_off;
                 if (ih < 0 || ih >= H) continue;
                 const float *row = plane + (ptrdiff_t)ih * W;
-                const int iw0 = seg[s].ow * sw + col_off;
+                const int iw0 = seg[s].col * sw + col_off;
                 /* Valid t: 0 <= iw0 + t*sw < W, t < len. */
                 const int lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
                 const int hi = iw0 >= W ? 0 : imin(len, (W - 1 - iw0) / sw + 1);

@@ -11,6 +11,28 @@
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
+/* Indices [first, first + count) of a row-major grid `width` wide, split into runs along one row
+   each: run r covers offsets [j, j + len) from `first`, the grid positions (row, col .. col + len − 1).
+   Returns the number of runs. */
+typedef struct {
+    int j, len, row, col;
+} c2_run;
+
+static inline int c2_row_runs(int first, int count, int width, c2_run *r) {
+    int n = 0;
+    for (int j = 0; j < count;) {
+        const int i = first + j, col = i % width;
+        const int len = imin(count - j, width - col);
+        r[n].j = j;
+        r[n].len = len;
+        r[n].row = i / width;
+        r[n].col = col;
+        n++;
+        j += len;
+    }
+    return n;
+}
+
 #ifdef C2_X86
 /* Lanes [lo, hi) of 16, clamped. */
 static inline __mmask16 __attribute__((target("avx512f"))) mask_range(int lo, int hi) {

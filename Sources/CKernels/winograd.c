@@ -53,26 +53,8 @@ void c2_winograd_filters(const float *w, int out_channels, int channels, float *
     }
 }
 
-/* Tiles [t0, t0 + nt) of a block split into runs on one tile row: block columns [j, j + len)
-   are tiles (ty, tx .. tx + len − 1). */
-typedef struct {
-    int j, len, ty, tx;
-} run;
-
-static int block_runs(int t0, int nt, int tiles_w, run *r) {
-    int n = 0;
-    for (int j = 0; j < nt;) {
-        const int t = t0 + j, tx = t % tiles_w;
-        const int len = imin(nt - j, tiles_w - tx);
-        r[n].j = j;
-        r[n].len = len;
-        r[n].ty = t / tiles_w;
-        r[n].tx = tx;
-        n++;
-        j += len;
-    }
-    return n;
-}
+/* A block's tiles are taken in runs along one tile row (c2_row_runs over the tile grid). */
+typedef c2_run run;
 
 /* ---------------------------------------------------------------------------------------------
  * Plain C transforms.
@@ -84,7 +66,7 @@ static void input_generic(const c2_winograd_desc *d, const run *runs, int nruns,
         const float *plane = d->x + (ptrdiff_t)c * H * W;
         for (int s = 0; s < nruns; s++) {
             for (int t = 0; t < runs[s].len; t++) {
-                const int r0 = 2 * runs[s].ty - d->pad_h, q0 = 2 * (runs[s].tx + t) - d->pad_w;
+                const int r0 = 2 * runs[s].row - d->pad_h, q0 = 2 * (runs[s].col + t) - d->pad_w;
                 float w[4][4];
                 for (int i = 0; i < 4; i++) {
                     const int r = r0 + i;
@@ -128,7 +110,7 @@ static void output_generic(const c2_winograd_desc *d, const run *runs, int nruns
                     r[a][0] = s0 + s1 + s2;
                     r[a][1] = s1 - s2 - s3;
                 }
-                const int oy = 2 * runs[s].ty, ox = 2 * (runs[s].tx + t);
+                const int oy = 2 * runs[s].row, ox = 2 * (runs[s].col + t);
                 for (int i = 0; i < 2; i++) {
                     if (oy + i >= OH) break;
                     for (int b = 0; b < 2; b++) {
@@ -160,10 +142,10 @@ __attribute__((target("avx512f"))) static void input_avx512(const c2_winograd_de
             const __mmask16 keep = mask_range(0, runs[s].len - t0);
             /* Tile t reads input columns q0 + 2t + (0..3): the even and odd lanes of 32 floats
                from q0 and of 32 floats from q0 + 2; lanes outside the row read as zero. */
-            const int q0 = 2 * (runs[s].tx + t0) - d->pad_w;
+            const int q0 = 2 * (runs[s].col + t0) - d->pad_w;
             const __mmask16 ma0 = mask_range(-q0, W - q0), ma1 = mask_range(-q0 - 16, W - q0 - 16);
             const __mmask16 mb0 = mask_range(-q0 - 2, W - q0 - 2), mb1 = mask_range(-q0 - 18, W - q0 - 18);
-            const int r0 = 2 * runs[s].ty - d->pad_h;
+            const int r0 = 2 * runs[s].row - d->pad_h;
             int inside[4];
             for (int i = 0; i < 4; i++) inside[i] = r0 + i >= 0 && r0 + i < H;
             float *dst = v + runs[s].j + t0;
@@ -209,7 +191,7 @@ __attribute__((target("avx512f"))) static void output_avx512(const c2_winograd_d
         for (int t0 = 0; t0 < runs[s].len; t0 += 16) {
             const int len = runs[s].len - t0;
             const __mmask16 keep = mask_range(0, len);
-            const int oy = 2 * runs[s].ty, ox = 2 * (runs[s].tx + t0);
+            const int oy = 2 * runs[s].row, ox = 2 * (runs[s].col + t0);
             const int cols = imin(2 * len, OW - ox);
             const __mmask16 s0 = mask_range(0, cols), s1 = mask_range(0, cols - 16);
             const int second_row = oy + 1 < OH;
@@ -267,7 +249,7 @@ void c2_winograd_run(const c2_winograd_desc *d, int tile_begin, int tile_end, in
     run runs[TB];
     for (int t0 = tile_begin; t0 < tile_end; t0 += TB) {
         const int nt = imin(TB, tile_end - t0);
-        const int nruns = block_runs(t0, nt, tiles_w, runs);
+        const int nruns = c2_row_runs(t0, nt, tiles_w, runs);
 #ifdef C2_X86
         if (avx512) input_avx512(d, runs, nruns, v);
         else

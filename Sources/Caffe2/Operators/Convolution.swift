@@ -376,12 +376,21 @@ enum ConvolutionOperators {
             }
         }
 
-        if threads > 1 {
+        runItems(items, buffers: buffers) { item($0, col: $1) }
+    }
+
+    /// Runs `item(i, buffer)` for every `i < items`, spread over one thread per buffer (each thread
+    /// working with its own buffer), or on this thread when there is one buffer.
+    @inline(__always)
+    static func runItems(
+        _ items: Int, buffers: [UnsafeMutablePointer<Float>], _ item: (Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        if buffers.count > 1 {
             Parallel.forRanges(items) { slot, range in
-                for i in range { item(i, col: buffers[slot]) }
+                for i in range { item(i, buffers[slot]) }
             }
         } else {
-            for i in 0..<items { item(i, col: buffers[0]) }
+            for i in 0..<items { item(i, buffers[0]) }
         }
     }
 
@@ -445,13 +454,7 @@ enum ConvolutionOperators {
             // While this part of Y is still in cache.
             epilogue?.apply(y, image: n, channels: (g * mg)..<((g + 1) * mg), positions: columns)
         }
-        if slots > 1 {
-            Parallel.forRanges(items) { slot, range in
-                for i in range { item(i, buffers[slot]) }
-            }
-        } else {
-            for i in 0..<items { item(i, buffers[0]) }
-        }
+        runItems(items, buffers: buffers, item)
     }
 
     /// 3×3 stride-1 forward by ``Winograd`` F(2×2, 3×3), per image; a single image is split over
@@ -502,13 +505,7 @@ enum ConvolutionOperators {
             c2_winograd_run(
                 &di, Int32(t.lowerBound), Int32(t.upperBound), Int32(ch.lowerBound), Int32(ch.upperBound), buffer)
         }
-        if slots > 1 {
-            Parallel.forRanges(items) { slot, range in
-                for i in range { item(i, buffers[slot]) }
-            }
-        } else {
-            for i in 0..<items { item(i, buffers[0]) }
-        }
+        runItems(items, buffers: buffers, item)
     }
 
     // MARK: Conv gradient
