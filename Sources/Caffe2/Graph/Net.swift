@@ -158,7 +158,9 @@ public final class Net {
     /// With `fuse` (the default), an in-place `Relu` directly after an operator
     /// whose kernel can apply it (Conv, FC) is folded into that operator: the
     /// Relu is applied while the output is still in registers and the Relu op
-    /// runs as a no-op. Every blob ends up with the same bits as without
+    /// runs as a no-op; and a bias `Add(Y, b, broadcast=1, axis=1)` after a
+    /// Conv has its output written by the Conv while `Y` is in cache (the Add
+    /// then skips that run). Every blob ends up with the same bits as without
     /// fusion; `fuse: false` binds every operator as written.
     public init(_ def: NetDef, workspace ws: Workspace, fuse: Bool = true) throws {
         self.def = def
