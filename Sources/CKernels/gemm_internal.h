@@ -57,4 +57,11 @@ typedef void (*c2_ukernel_fn)(int kc, const float *a, ptrdiff_t lda, const float
 /* The micro-kernel the CPU (or C2_GEMM_ISA) selects; *avx512 says whether it is the AVX-512 one. */
 c2_ukernel_fn c2_gemm_ukernel(int *avx512);
 
+/* Whether the kernel set in use is AVX-512 (other kernels with AVX-512 code follow it). */
+static inline int c2_kernels_avx512(void) {
+    int avx512;
+    (void)c2_gemm_ukernel(&avx512);
+    return avx512;
+}
+
 #endif

@@ -54,9 +54,7 @@ __attribute__((target("avx512f"))) static void row_avx512(const float *row, ptrd
 
 void c2_maxpool3s2_row(const float *row, ptrdiff_t stride, int nrows, int width, float *y, int out, float *scratch) {
 #ifdef C2_X86
-    int avx512;
-    (void)c2_gemm_ukernel(&avx512);
-    if (avx512) {
+    if (c2_kernels_avx512()) {
         row_avx512(row, stride, nrows, width, y, out, scratch);
         return;
     }

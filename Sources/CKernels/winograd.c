@@ -24,8 +24,7 @@
 
 size_t c2_winograd_filter_floats(int out_channels, int channels) { return (size_t)16 * out_channels * channels; }
 
-size_t c2_winograd_scratch_floats(int out_channels, int channels) {
-    (void)out_channels;
+size_t c2_winograd_scratch_floats(int channels) {
     return (size_t)16 * (size_t)VSTEP(channels) + (size_t)16 * TB * C2_MR + 16;
 }
 

@@ -44,7 +44,7 @@ import Testing
         var u = [Float](repeating: 0, count: Int(c2_winograd_filter_floats(Int32(m), Int32(c))))
         c2_winograd_filters(w, Int32(m), Int32(c), &u)
         var y = [Float](repeating: .nan, count: m * out.0 * out.1)
-        var scratch = [Float](repeating: 0, count: Winograd.scratchFloats(outChannels: m, channels: c))
+        var scratch = [Float](repeating: 0, count: Winograd.scratchFloats(channels: c))
         x.withUnsafeBufferPointer { xp in
             u.withUnsafeBufferPointer { up in
                 (bias ?? []).withUnsafeBufferPointer { bp in

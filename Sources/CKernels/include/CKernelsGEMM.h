@@ -98,7 +98,7 @@ void c2_winograd_filters(const float *w, int out_channels, int channels, float *
 int c2_winograd_tiles(const c2_winograd_desc *d);
 
 /* Floats of scratch one thread needs for c2_winograd_run. */
-size_t c2_winograd_scratch_floats(int out_channels, int channels);
+size_t c2_winograd_scratch_floats(int channels);
 
 /* Computes output channels [m_begin, m_end) of tiles [tile_begin, tile_end) (row-major over the
    tile grid). Threads may run disjoint tile or channel ranges of the same image at the same

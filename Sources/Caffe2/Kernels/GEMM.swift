@@ -285,6 +285,24 @@ final class ScratchPool {
 }
 
 extension Parallel {
+    /// Runs `item(i, buffer)` for every `i < items` on up to `threads` threads, each with its own
+    /// scratch buffer of `floats` floats from `scratch` (thread slot `s` uses `scratch.thread(s)`).
+    @inline(__always)
+    static func forItems(
+        _ items: Int, threads: Int, scratch: ScratchPool, floats: Int,
+        _ item: (Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let slots = max(1, min(threads, items))
+        let buffers = (0..<slots).map { scratch.thread($0).pointer(Float.self, count: floats) }
+        if slots > 1 {
+            forRanges(items) { slot, range in
+                for i in range { item(i, buffers[slot]) }
+            }
+        } else {
+            for i in 0..<items { item(i, buffers[0]) }
+        }
+    }
+
     /// Runs `body(slot, range)` over `0..<count` split into at most
     /// `threadCount` contiguous ranges, one per thread slot; on one thread
     /// when `count < 2` or there is one core.

@@ -60,8 +60,8 @@ public enum Winograd {
     }
 
     /// Floats of scratch one thread needs.
-    static func scratchFloats(outChannels: Int, channels: Int) -> Int {
-        Int(c2_winograd_scratch_floats(Int32(outChannels), Int32(channels)))
+    static func scratchFloats(channels: Int) -> Int {
+        Int(c2_winograd_scratch_floats(Int32(channels)))
     }
 }
 
@@ -71,7 +71,7 @@ public enum Winograd {
 final class WinogradFilters {
     private var source: UnsafeMutablePointer<Float>?
     private var transformed: UnsafeMutablePointer<Float>?
-    private var count = 0
+    /// (output channels, channels) of the filters held.
     private var shape = (0, 0)
 
     /// The transformed filters of `w` (`outChannels × channels × 3 × 3`).
@@ -80,11 +80,10 @@ final class WinogradFilters {
         if let source, let transformed, shape == (m, c), memcmp(source, w, n * MemoryLayout<Float>.size) == 0 {
             return UnsafePointer(transformed)
         }
-        if n != count {
+        if m * c != shape.0 * shape.1 {
             release()
             source = .allocate(capacity: n)
             transformed = .allocate(capacity: Int(c2_winograd_filter_floats(Int32(m), Int32(c))))
-            count = n
         }
         source!.update(from: w, count: n)
         shape = (m, c)

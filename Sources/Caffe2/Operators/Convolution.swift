@@ -224,11 +224,11 @@ enum ConvolutionOperators {
         let s = try convShape(x, w, bias: bias, cp, opType: opType)
         let dims = ImageLayout.dims(batch: s.batch, channels: s.outChannels, spatial: s.outSpatial, order: cp.order)
         let y = try ctx.output(0, dims: dims, type: .float)
-        // The fused bias Add's output, when its B is what this run can add (else the Add runs).
+        // The fused bias Add's output, when its B is what this run can add (else the Add runs; a
+        // run that fails before the Add ends the net's run, and the next run starts over here).
         var epilogue: BiasAddEpilogue?
         if let r = biasAdd {
-            r.biasAddDone = false
-            if let add = r.addContext, cp.order == .nchw, let b = try? add.input(1), b.dataType == .float, b.rank == 1,
+            if let add = r.addContext, let b = try? add.input(1), b.dataType == .float, b.rank == 1,
                 b.dim(0) == s.outChannels
             {
                 let z = try add.output(0, dims: dims, type: .float)
@@ -236,18 +236,15 @@ enum ConvolutionOperators {
                     z: z.pointer(Float.self), b: b.pointer(Float.self), channels: s.outChannels,
                     positions: s.geometry.outputSize)
             }
+            r.biasAddDone = epilogue != nil
         }
-        if s.batch == 0 || y.count == 0 {
-            biasAdd?.biasAddDone = epilogue != nil
-            return
-        }
+        if s.batch == 0 || y.count == 0 { return }
         let bp = bias?.pointer(Float.self)
         switch cp.order {
         case .nchw:
             convForwardNCHW(
                 x.pointer(Float.self), w.pointer(Float.self), bp, y.pointer(Float.self), s, scratch, relu: relu,
                 epilogue: epilogue)
-            biasAdd?.biasAddDone = epilogue != nil
         case .nhwc:
             let inS = s.geometry.inputSize, outS = s.geometry.outputSize, ks = s.geometry.kernelSize
             let xt = scratch.shared(1).pointer(Float.self, count: x.count)
@@ -282,12 +279,16 @@ enum ConvolutionOperators {
             }
         }
 
+        /// Over whole images, split over the threads.
         func applyAll(_ y: UnsafePointer<Float>, batch: Int) {
-            let rows = batch * channels
-            let parts = min(rows, rows * positions >= 2 * Parallel.minElementsPerThread ? Parallel.threadCount : 1)
-            Parallel.forEach(parts) { part in
-                for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
-                    apply(y, image: row / channels, channels: (row % channels)..<(row % channels + 1), positions: 0..<positions)
+            Parallel.forChunks(batch * channels * positions) { r in
+                // Positions [r) of the flattened output: row by row (one channel of one image).
+                var i = r.lowerBound
+                while i < r.upperBound {
+                    let row = i / positions, end = min(r.upperBound, (row + 1) * positions)
+                    apply(y, image: row / channels, channels: (row % channels)..<(row % channels + 1),
+                          positions: (i - row * positions)..<(end - row * positions))
+                    i = end
                 }
             }
         }
@@ -297,8 +298,9 @@ enum ConvolutionOperators {
     /// cache between im2col and the product that reads it.
     static let columnBlockBudget = 1 << 17
 
-    /// NCHW forward: per image and group, `Y_g = W_g · im2col(X_g) (+ b)`,
-    /// computed in blocks of output rows (2-D) so that each unfolded block is
+    /// NCHW forward: 2-D 3×3 stride-1 convolutions through ``Winograd``, other
+    /// 1-D/2-D ones through ``convForwardPlanar``; 3-D ones (and what remains) per
+    /// image and group, `Y_g = W_g · im2col(X_g) (+ b)`, computed in blocks of output rows (2-D) so that each unfolded block is
     /// multiplied while still in cache. The (image, group, block) items are
     /// spread over the threads, each with its own column buffer and a
     /// single-threaded product.
@@ -308,14 +310,14 @@ enum ConvolutionOperators {
         epilogue: BiasAddEpilogue? = nil
     ) {
         let geo = s.geometry
-        if geo.input[0] == 1 && geo.output[0] == 1 && geo.kernel[0] == 1 && geo.padHead[0] == 0
-            && !Winograd.applies(geo, outChannels: s.outChannels, group: s.group)
-        {
+        let winograd = Winograd.applies(geo, outChannels: s.outChannels, group: s.group)
+        if !winograd && geo.input[0] == 1 && geo.output[0] == 1 && geo.kernel[0] == 1 && geo.padHead[0] == 0 {
             convForwardPlanar(x, w, b, y, s, scratch, relu: relu, epilogue: epilogue)
             return
         }
+        // The other paths add the fused bias Add's output after the whole product.
         defer { epilogue?.applyAll(y, batch: s.batch) }
-        if Winograd.applies(geo, outChannels: s.outChannels, group: s.group) {
+        if winograd {
             convForwardWinograd(x, w, b, y, s, scratch, relu: relu)
             return
         }
@@ -342,8 +344,6 @@ enum ConvolutionOperators {
         let perImage = s.group * blockCount
         let items = s.batch * perImage
         let colCount = identity ? 0 : (blockable ? k * rowsPerBlock * oW : k * p)
-        let threads = min(parallel, items)
-        let buffers = (0..<max(threads, 1)).map { scratch.thread($0).pointer(Float.self, count: colCount) }
 
         func item(_ i: Int, col: UnsafeMutablePointer<Float>) {
             let n = i / perImage, g = (i % perImage) / blockCount, blk = i % blockCount
@@ -376,22 +376,7 @@ enum ConvolutionOperators {
             }
         }
 
-        runItems(items, buffers: buffers) { item($0, col: $1) }
-    }
-
-    /// Runs `item(i, buffer)` for every `i < items`, spread over one thread per buffer (each thread
-    /// working with its own buffer), or on this thread when there is one buffer.
-    @inline(__always)
-    static func runItems(
-        _ items: Int, buffers: [UnsafeMutablePointer<Float>], _ item: (Int, UnsafeMutablePointer<Float>) -> Void
-    ) {
-        if buffers.count > 1 {
-            Parallel.forRanges(items) { slot, range in
-                for i in range { item(i, buffers[slot]) }
-            }
-        } else {
-            for i in 0..<items { item(i, buffers[0]) }
-        }
+        Parallel.forItems(items, threads: parallel, scratch: scratch, floats: colCount) { item($0, col: $1) }
     }
 
     /// 1-D/2-D NCHW forward through ``PackedGEMM``: per image and group,
@@ -436,10 +421,6 @@ enum ConvolutionOperators {
         base.out_w = Int32(geo.output[2])
         base.start = Int32(b == nil ? C2_INIT_ZERO : C2_INIT_ROW_BIAS)
         base.relu = relu ? 1 : 0
-        let slots = min(threads, items)
-        let buffers = (0..<max(slots, 1)).map {
-            scratch.thread($0).pointer(Float.self, count: PackedGEMM.scratchFloats)
-        }
         @inline(__always)
         func item(_ i: Int, _ buffer: UnsafeMutablePointer<Float>) {
             let plane = i / pieces, piece = i % pieces
@@ -454,7 +435,7 @@ enum ConvolutionOperators {
             // While this part of Y is still in cache.
             epilogue?.apply(y, image: n, channels: (g * mg)..<((g + 1) * mg), positions: columns)
         }
-        runItems(items, buffers: buffers, item)
+        Parallel.forItems(items, threads: threads, scratch: scratch, floats: PackedGEMM.scratchFloats, item)
     }
 
     /// 3×3 stride-1 forward by ``Winograd`` F(2×2, 3×3), per image; a single image is split over
@@ -485,9 +466,6 @@ enum ConvolutionOperators {
         let pieces = threads == 1 || s.batch % threads == 0 ? 1 : threads
         let byChannels = pieces > 1 && blocks < 4 * pieces
         let items = s.batch * pieces
-        let slots = min(threads, items)
-        let floats = Winograd.scratchFloats(outChannels: m, channels: c)
-        let buffers = (0..<max(slots, 1)).map { scratch.thread($0).pointer(Float.self, count: floats) }
         let inImage = c * geo.inputSize, outImage = m * geo.outputSize
         let rowTiles = (m + 7) / 8
         @inline(__always)
@@ -505,7 +483,7 @@ enum ConvolutionOperators {
             c2_winograd_run(
                 &di, Int32(t.lowerBound), Int32(t.upperBound), Int32(ch.lowerBound), Int32(ch.upperBound), buffer)
         }
-        runItems(items, buffers: buffers, item)
+        Parallel.forItems(items, threads: threads, scratch: scratch, floats: Winograd.scratchFloats(channels: c), item)
     }
 
     // MARK: Conv gradient

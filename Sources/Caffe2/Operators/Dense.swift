@@ -140,31 +140,28 @@ enum DenseOperators {
     ) {
         let yt = scratch.shared(0).pointer(Float.self, count: n * m)
         let parts = m * n * k >= GEMM.minParallelWork ? min(Parallel.threadCount, max(1, n / 8)) : 1
-        let buffers = (0..<parts).map { scratch.thread($0).pointer(Float.self, count: PackedGEMM.scratchFloats) }
-        Parallel.forRanges(parts) { slot, range in
-            for part in range {
-                // Output units [lo, hi), on multiples of the kernels' 8-row tiles.
-                let lo = part == 0 ? 0 : (n * part / parts) & ~7
-                let hi = part == parts - 1 ? n : (n * (part + 1) / parts) & ~7
-                if lo >= hi { continue }
-                var d = PackedGEMM.descriptor(
-                    m: hi - lo, n: m, k: k, a: w + lo * k, lda: k, c: yt + lo * m, ldc: m)
-                d.b_kind = Int32(C2_B_TRANSPOSED)
-                d.b = x
-                d.ldb = k
-                d.start = Int32(C2_INIT_ROW_BIAS)
-                d.bias = b + lo
-                PackedGEMM.columns(&d, 0..<m, scratch: buffers[slot])
-                // Yᵀ → Y sixteen output units at a time, so each store run fills a cache line of Y.
-                var j0 = lo
-                while j0 < hi {
-                    let j1 = min(j0 + 16, hi)
-                    for i in 0..<m {
-                        let out = y + i * n
-                        for j in j0..<j1 { out[j] = yt[j * m + i] }
-                    }
-                    j0 = j1
+        Parallel.forItems(parts, threads: parts, scratch: scratch, floats: PackedGEMM.scratchFloats) { part, buffer in
+            // Output units [lo, hi), on multiples of the kernels' 8-row tiles.
+            let lo = part == 0 ? 0 : (n * part / parts) & ~7
+            let hi = part == parts - 1 ? n : (n * (part + 1) / parts) & ~7
+            if lo >= hi { return }
+            var d = PackedGEMM.descriptor(
+                m: hi - lo, n: m, k: k, a: w + lo * k, lda: k, c: yt + lo * m, ldc: m)
+            d.b_kind = Int32(C2_B_TRANSPOSED)
+            d.b = x
+            d.ldb = k
+            d.start = Int32(C2_INIT_ROW_BIAS)
+            d.bias = b + lo
+            PackedGEMM.columns(&d, 0..<m, scratch: buffer)
+            // Yᵀ → Y sixteen output units at a time, so each store run fills a cache line of Y.
+            var j0 = lo
+            while j0 < hi {
+                let j1 = min(j0 + 16, hi)
+                for i in 0..<m {
+                    let out = y + i * n
+                    for j in j0..<j1 { out[j] = yt[j * m + i] }
                 }
+                j0 = j1
             }
         }
     }

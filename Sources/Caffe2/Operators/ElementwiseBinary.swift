@@ -69,11 +69,11 @@ enum ElementwiseBinaryOperators {
     }
 
     static func arithmeticKernel<F: ArithmeticFunctor>(_: F.Type) -> OperatorKernel {
-        OperatorKernel { def, args in
+        OperatorKernel { _, args in
             let bargs = try BroadcastArguments(args)
             // A bias Add whose output the convolution before it writes on most runs
             // (docs/architecture.md, "Net-level fusion"): skip those runs.
-            let absorbed = def.type == "Add" ? FusionRequest.acceptRequest(.absorbBiasAdd)?.producer : nil
+            let absorbed = FusionRequest.acceptRequest(.absorbBiasAdd)?.producer
             return { ctx in
                 if let p = absorbed, p.biasAddDone {
                     p.biasAddDone = false

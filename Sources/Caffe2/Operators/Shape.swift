@@ -74,13 +74,11 @@ enum ShapeOperators {
                     }
                 }
             } else {
-                // Few long rows: each row's bytes in `parts` pieces (on 64-byte boundaries).
-                Parallel.forEach(parts) { p in
-                    let lo = p == 0 ? 0 : (rowBytes * p / parts) & ~63
-                    let hi = p == parts - 1 ? rowBytes : (rowBytes * (p + 1) / parts) & ~63
-                    guard lo < hi else { return }
+                // Few long rows: each row's bytes split over the threads (on 64-byte boundaries).
+                Parallel.forChunks(rowBytes, minPerThread: 64) { b in
                     for r in 0..<rows {
-                        (dst + r * dstStride + lo).copyMemory(from: src + r * srcStride + lo, byteCount: hi - lo)
+                        (dst + r * dstStride + b.lowerBound).copyMemory(
+                            from: src + r * srcStride + b.lowerBound, byteCount: b.count)
                     }
                 }
             }
