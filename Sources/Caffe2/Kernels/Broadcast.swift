@@ -335,13 +335,7 @@ func broadcastBinaryRow<T>(
 ) {
     let cc = UnsafePointer(cp)
     if sa == 1 && sb == 1 {
-        if cc == ap {
-            for i in 0..<n { cp[i] = f(cp[i], bp[i]) }
-        } else if cc == bp {
-            for i in 0..<n { cp[i] = f(ap[i], cp[i]) }
-        } else {
-            for i in 0..<n { cp[i] = f(ap[i], bp[i]) }
-        }
+        mapBinary(ap, bp, cp, n, f)
     } else if sa == 1 {
         let y = bp[0]
         if cc == ap {

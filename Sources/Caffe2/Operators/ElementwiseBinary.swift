@@ -116,7 +116,7 @@ enum ElementwiseBinaryOperators {
     ) {
         Parallel.forChunks(n) { r in
             let o = r.lowerBound
-            broadcastBinaryRow(a + o, 1, b + o, 1, c + o, r.count) { F.apply($0, $1) }
+            mapBinary(a + o, b + o, c + o, r.count) { F.apply($0, $1) }
         }
     }
 
